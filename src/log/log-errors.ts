@@ -1,0 +1,43 @@
+import { TrainledgerError } from '../errors/trainledger-error.js';
+
+/** The file is not a SQLite database, or is a SQLite database that trainledger did not create. */
+export class NotALogError extends TrainledgerError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('ERR_NOT_A_LOG', message, options);
+  }
+}
+
+/** The log is damaged: truncated, or a record that cannot be decoded. */
+export class LogCorruptError extends TrainledgerError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('ERR_LOG_CORRUPT', message, options);
+  }
+}
+
+/** The log was written by a newer trainledger (schema or event version) than this build reads. */
+export class LogVersionError extends TrainledgerError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('ERR_LOG_VERSION', message, options);
+  }
+}
+
+/** A run that does not exist in the log was asked for. */
+export class UnknownRunError extends TrainledgerError {
+  constructor(message: string) {
+    super('ERR_UNKNOWN_RUN', message);
+  }
+}
+
+/** Appending to the log failed (disk full, read-only file...); what was committed before is intact. */
+export class LogWriteError extends TrainledgerError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('ERR_LOG_WRITE', message, options);
+  }
+}
+
+/** The log is closed, or opened read-only, and a write was attempted. */
+export class LogClosedError extends TrainledgerError {
+  constructor(message: string) {
+    super('ERR_LOG_CLOSED', message);
+  }
+}

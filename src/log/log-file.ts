@@ -1,0 +1,209 @@
+import type Database from 'better-sqlite3';
+import { openLogDatabase, wrapSqliteError } from './log-database.js';
+import { LogClosedError, UnknownRunError } from './log-errors.js';
+import { RunWriter, type RunWriterOptions } from './run-writer.js';
+import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
+
+/** A run as listed in the log. */
+export interface RunRecord {
+  readonly id: number;
+  readonly name: string;
+  /** Seconds since the epoch. */
+  readonly createdAt: number;
+}
+
+/** One row of the log: the events of one step, still encoded. */
+export interface StoredBatch {
+  readonly seq: number;
+  /** The iteration this batch's step event closes, or null for a batch without a step. */
+  readonly stepIter: number | null;
+  readonly body: Uint8Array;
+}
+
+export interface LogOpenOptions {
+  /** Open for reading only. Readers (replay, CLI) never write to a log. Default false. */
+  readonly readonly?: boolean;
+}
+
+// Reading one row per call tops out far below SQLite's speed; pages of raw rows are fastest.
+const PAGE = 20_000;
+
+/**
+ * A trainledger log file: many runs, each an append-only sequence of batches.
+ *
+ * @example
+ * ```ts
+ * const log = LogFile.open('runs/demo.sqlite', { readonly: true });
+ * for (const run of log.runs()) console.log(run.id, run.name);
+ * log.close();
+ * ```
+ */
+export class LogFile {
+  readonly path: string;
+  readonly readonly: boolean;
+  readonly #db: Database.Database;
+  #closed = false;
+
+  private constructor(path: string, db: Database.Database, readonly: boolean) {
+    this.path = path;
+    this.#db = db;
+    this.readonly = readonly;
+  }
+
+  /**
+   * Opens a log; a writer creates the file and schema when missing and upgrades an older schema.
+   * Errors: `LogNotFoundError`, `NotALogError`, `LogCorruptError`, `LogVersionError`.
+   *
+   * @example
+   * ```ts
+   * const log = LogFile.open('runs/demo.sqlite');
+   * ```
+   */
+  static open(path: string, options: LogOpenOptions = {}): LogFile {
+    const readonly = options.readonly ?? false;
+    return new LogFile(path, openLogDatabase(path, { readonly, create: !readonly }), readonly);
+  }
+
+  #live(): Database.Database {
+    if (this.#closed) throw new LogClosedError(`${this.path} is closed`);
+    return this.#db;
+  }
+
+  #guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw wrapSqliteError(e, this.path);
+    }
+  }
+
+  /** The underlying connection, for tests and tools. */
+  get database(): Database.Database {
+    return this.#live();
+  }
+
+  /** Every run, oldest first. */
+  runs(): RunRecord[] {
+    return this.#guard(() =>
+      (this.#live().prepare('SELECT id, name, created_at FROM runs ORDER BY id').raw().all() as [number, string, number][]).map(
+        ([id, name, createdAt]) => ({ id, name, createdAt }),
+      ),
+    );
+  }
+
+  /**
+   * A run by id, or by name (the newest run of that name). Unknown → `UnknownRunError`.
+   *
+   * @example
+   * ```ts
+   * const run = log.run('demo');
+   * ```
+   */
+  run(ref: number | string): RunRecord {
+    const runs = this.runs();
+    const asNumber = typeof ref === 'number' ? ref : /^\d+$/.test(ref) ? Number(ref) : NaN;
+    const found = runs.find((r) => r.id === asNumber) ?? [...runs].reverse().find((r) => r.name === ref);
+    if (!found) {
+      throw new UnknownRunError(
+        `${this.path} has no run ${JSON.stringify(ref)}; runs: ${runs.length ? runs.map((r) => `${r.id} (${r.name})`).join(', ') : '(none)'}`,
+      );
+    }
+    return found;
+  }
+
+  /** Interned metric names of a run, indexed by id. */
+  names(runId: number): string[] {
+    return this.#guard(() => {
+      const rows = this.#live().prepare('SELECT id, name FROM metric_names WHERE run_id = ? ORDER BY id').raw().all(runId) as [number, string][];
+      const out: string[] = [];
+      for (const [id, name] of rows) out[id] = name;
+      return out;
+    });
+  }
+
+  /** Resume points of a run, in log order. */
+  rewinds(runId: number): Rewind[] {
+    return this.#guard(() =>
+      (this.#live().prepare('SELECT seq, to_iter, to_seq FROM rewinds WHERE run_id = ? ORDER BY seq').raw().all(runId) as [number, number, number][]).map(
+        ([seq, toIter, toSeq]) => ({ seq, toIter, toSeq }),
+      ),
+    );
+  }
+
+  /** The seq ranges that make up the run's live timeline (abandoned iterations left out). */
+  timeline(runId: number): SeqRange[] {
+    return computeTimeline(this.rewinds(runId));
+  }
+
+  /** Highest seq of a run, or -1. */
+  lastSeq(runId: number): number {
+    return this.#guard(() => {
+      const row = this.#live().prepare('SELECT max(seq) FROM batches WHERE run_id = ?').raw().get(runId) as [number | null];
+      return row[0] ?? -1;
+    });
+  }
+
+  /**
+   * Batches of a run with `from <= seq <= to`, in order, read in pages.
+   *
+   * @example
+   * ```ts
+   * for (const b of log.batches(1)) decodeBatch(b.body, names);
+   * ```
+   */
+  *batches(runId: number, from = 0, to = Number.MAX_SAFE_INTEGER): Generator<StoredBatch> {
+    const stmt = this.#live().prepare('SELECT seq, step_iter, body FROM batches WHERE run_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?').raw();
+    let next = from;
+    for (;;) {
+      const rows = this.#guard(() => stmt.all(runId, next, to, PAGE) as [number, number | null, Uint8Array][]);
+      for (const [seq, stepIter, body] of rows) yield { seq, stepIter, body };
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]![0] + 1;
+    }
+  }
+
+  /** The last `n` batches of a run, oldest first. */
+  lastBatches(runId: number, n: number): StoredBatch[] {
+    return this.#guard(() =>
+      (this.#live().prepare('SELECT seq, step_iter, body FROM batches WHERE run_id = ? ORDER BY seq DESC LIMIT ?').raw().all(runId, n) as [number, number | null, Uint8Array][])
+        .reverse()
+        .map(([seq, stepIter, body]) => ({ seq, stepIter, body })),
+    );
+  }
+
+  /**
+   * Creates a run and returns its writer.
+   *
+   * @example
+   * ```ts
+   * const writer = log.createRun({ name: 'mnist' }, { durability: 'step' });
+   * ```
+   */
+  createRun(run: { readonly name: string }, options: RunWriterOptions = {}): RunWriter {
+    if (this.readonly) throw new LogClosedError(`${this.path} is open read-only; cannot create a run`);
+    const id = this.#guard(
+      () => this.#live().prepare('INSERT INTO runs (name, created_at) VALUES (?, ?)').run(run.name, Date.now() / 1000).lastInsertRowid,
+    );
+    return new RunWriter(this.path, Number(id), 0, [], options);
+  }
+
+  /**
+   * A writer that continues an existing run (after a crash or a stop) at its next seq.
+   *
+   * @example
+   * ```ts
+   * const writer = log.appendToRun(run.id);
+   * ```
+   */
+  appendToRun(runId: number, options: RunWriterOptions = {}): RunWriter {
+    if (this.readonly) throw new LogClosedError(`${this.path} is open read-only; cannot append to run ${runId}`);
+    this.run(runId);
+    return new RunWriter(this.path, runId, this.lastSeq(runId) + 1, this.names(runId), options);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}

@@ -1,0 +1,324 @@
+import { Worker } from 'node:worker_threads';
+import { BatchEncoder } from './batch-codec.js';
+import { LogClosedError, LogWriteError } from './log-errors.js';
+import {
+  CTRL_CLOSED,
+  CTRL_COMMITTED_SEQ,
+  CTRL_ERROR,
+  CTRL_ERROR_LENGTH,
+  CTRL_FLUSH_TO,
+  CTRL_READY,
+  CTRL_USED,
+  RingProducer,
+  createRing,
+} from './ring-buffer.js';
+import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
+import type { TrainEvent } from '../events/train-event.js';
+import { InvalidArgumentError } from '../errors/trainledger-error.js';
+
+/**
+ * How durable the log is, and what a crash can lose.
+ *
+ * - `'step'` (default): every step's batch is committed as soon as the writer thread gets it
+ *   (WAL, `synchronous=NORMAL`). A killed process loses only batches still in the hand-off ring
+ *   (in practice the step in progress: a commit takes microseconds, a step milliseconds); an OS
+ *   crash or power cut can also lose the last commits not yet checkpointed by SQLite.
+ * - `{ groupMs: N }`: commits at most every N ms. A killed process loses at most the last N ms
+ *   of steps; cheaper on slow disks.
+ * - `'fsync'`: every commit is fsynced (`synchronous=FULL`): also survives power loss, at the
+ *   price of one fsync per commit on the writer thread.
+ *
+ * Whatever the mode, `flush()` / `flushSync()` return once everything appended before them is
+ * committed; checkpoints call it, so a checkpoint never refers to metrics the log lost.
+ */
+export type Durability = 'step' | 'fsync' | { readonly groupMs: number };
+
+export interface RunWriterOptions {
+  readonly durability?: Durability;
+  /** Size of the hand-off ring; bounds what a crash can lose and the memory used. Default 8 MiB. */
+  readonly ringBytes?: number;
+}
+
+/** What storage needs from a log: the live EventStorage appends through this. */
+export interface EventSink {
+  scalar(name: string, smoothingHint: boolean, iter: number, value: number): void;
+  step(iter: number, wallTime: number): void;
+  event(e: TrainEvent): void;
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(`./log-writer-worker${fromSource ? '.ts' : '.js'}`, import.meta.url).href;
+// The worker starts from a small bootstrap: under tsx (running from source) it registers tsx's
+// loader in the thread first, and any failure to load is reported through the shared control
+// block, which the training thread reads without needing its event loop to run.
+const bootstrap = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  ${fromSource ? `(await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register();` : ''}
+  await import(${JSON.stringify(workerUrl)});
+})().catch((e) => {
+  const ctrl = new Int32Array(workerData.sab, 0, 16);
+  const text = Buffer.from('log writer thread failed to start: ' + (e && e.stack || e));
+  new Uint8Array(workerData.sab, 64, 4096).set(text.subarray(0, 4096));
+  Atomics.store(ctrl, ${CTRL_ERROR_LENGTH}, Math.min(4096, text.length));
+  Atomics.store(ctrl, ${CTRL_ERROR}, 1);
+  Atomics.notify(ctrl, ${CTRL_READY});
+  Atomics.notify(ctrl, 0);
+});`;
+
+/**
+ * Appends one run's events to the log from the training thread. Encoding happens here (a few
+ * tens of nanoseconds per scalar); SQLite commits happen on a writer thread fed through a
+ * shared-memory ring, so the training thread never waits for the disk.
+ *
+ * Obtain one from `LogFile.createRun` or `LogFile.appendToRun`.
+ *
+ * @example
+ * ```ts
+ * const log = LogFile.open('runs/x.sqlite');
+ * const w = log.createRun({ name: 'x' });
+ * w.scalar('loss', true, 0, 0.5);
+ * w.step(0, Date.now() / 1000);
+ * await w.close();
+ * ```
+ */
+export class RunWriter implements EventSink {
+  readonly runId: number;
+  readonly #producer: RingProducer;
+  readonly #worker: Worker;
+  readonly #encoder = new BatchEncoder();
+  readonly #names: Map<string, number>;
+  readonly #header = new Uint8Array(BATCH_HEADER_BYTES);
+  readonly #headerView = new DataView(this.#header.buffer);
+  readonly #exited: Promise<void>;
+  readonly #onExit = (): void => {
+    // A process that exits without close() still commits what it handed over.
+    if (!this.#closed) this.#finishSync();
+  };
+  #nextSeq: number;
+  #closed = false;
+
+  /** @internal Use LogFile.createRun / appendToRun. */
+  constructor(path: string, runId: number, nextSeq: number, names: readonly string[], options: RunWriterOptions = {}) {
+    this.runId = runId;
+    this.#nextSeq = nextSeq;
+    this.#names = new Map(names.map((n, i) => [n, i]));
+    const durability = options.durability ?? 'step';
+    let groupMs = 0;
+    if (typeof durability === 'object') {
+      if (!(durability.groupMs > 0)) {
+        throw new InvalidArgumentError(`durability.groupMs must be a positive number of milliseconds, got ${durability.groupMs}`);
+      }
+      groupMs = durability.groupMs;
+    } else if (durability !== 'step' && durability !== 'fsync') {
+      throw new InvalidArgumentError(`durability must be 'step', 'fsync' or { groupMs }, got ${JSON.stringify(durability)}`);
+    }
+    const ring = createRing(options.ringBytes ?? 8 << 20);
+    this.#producer = new RingProducer(ring);
+    Atomics.store(this.#producer.ctrl, CTRL_COMMITTED_SEQ, nextSeq);
+    const data: WriterWorkerData = {
+      path,
+      runId,
+      sab: ring.sab,
+      capacity: ring.capacity,
+      synchronous: durability === 'fsync' ? 'FULL' : 'NORMAL',
+      groupMs,
+    };
+    this.#worker = new Worker(bootstrap, { eval: true, workerData: data });
+    this.#worker.unref();
+    // Wait for the thread to open the database: a writer that cannot write must fail here, not
+    // silently drop a run's metrics later.
+    const ctrl = this.#producer.ctrl;
+    const deadline = Date.now() + 60_000;
+    while (Atomics.load(ctrl, CTRL_READY) === 0 && Atomics.load(ctrl, CTRL_ERROR) === 0 && Date.now() < deadline) {
+      Atomics.wait(ctrl, CTRL_READY, 0, 100);
+    }
+    if (Atomics.load(ctrl, CTRL_READY) === 0) {
+      void this.#worker.terminate();
+      const why = Atomics.load(ctrl, CTRL_ERROR) !== 0 ? this.#producer.errorText() : 'the writer thread did not start within 60 s';
+      throw new LogWriteError(`cannot append to ${path}: ${why}`);
+    }
+    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+    this.#worker.on('error', (e) => {
+      this.#failWith(`log writer thread crashed: ${e.message}`);
+    });
+    process.once('exit', this.#onExit);
+  }
+
+  /** Sequence number the next batch gets. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** Batches with seq below this are committed. */
+  get committedSeq(): number {
+    return Atomics.load(this.#producer.ctrl, CTRL_COMMITTED_SEQ);
+  }
+
+  /** Interned id of a metric name, defining it in the log on first use. */
+  #nameId(name: string): number {
+    let id = this.#names.get(name);
+    if (id === undefined) {
+      id = this.#names.size;
+      this.#names.set(name, id);
+      const head = new Uint8Array(NAME_HEADER_BYTES);
+      const v = new DataView(head.buffer);
+      v.setUint8(0, MSG_NAME);
+      v.setUint32(1, id, true);
+      this.#producer.write(head, Buffer.from(name, 'utf8'));
+    }
+    return id;
+  }
+
+  scalar(name: string, smoothingHint: boolean, iter: number, value: number): void {
+    this.#encoder.scalar(this.#nameId(name), smoothingHint, iter, value);
+  }
+
+  /** Records the end of step `iter`; the batch of this step is handed to the writer thread. */
+  step(iter: number, wallTime: number): void {
+    this.#encoder.step(iter, wallTime);
+    this.#send(iter, -2, -1);
+  }
+
+  event(e: TrainEvent): void {
+    if (e.type === 'scalar') {
+      this.scalar(e.data.name, e.data.smoothingHint, e.data.iter, e.data.value);
+    } else if (e.type === 'step') {
+      this.step(e.data.iter, e.data.wallTime);
+    } else if (e.type === 'resumed') {
+      // A resume is its own batch: readers cut the timeline at it.
+      this.commit();
+      this.#encoder.json(e);
+      this.#send(-1, e.data.iter, e.data.toSeq);
+    } else {
+      this.#encoder.json(e);
+    }
+  }
+
+  /** Hands over the events recorded since the last step as a batch of their own (if any). */
+  commit(): void {
+    if (this.#encoder.length > 0) this.#send(-1, -2, -1);
+  }
+
+  #send(stepIter: number, rewindIter: number, rewindSeq: number): void {
+    if (this.#closed) throw new LogClosedError(`run ${this.runId}: the log writer is closed`);
+    this.#checkError();
+    const body = this.#encoder.view();
+    if (body.length + BATCH_HEADER_BYTES > this.#producer.maxMessage) {
+      this.#encoder.reset();
+      throw new LogWriteError(`a batch of ${body.length} bytes is larger than the log's ring (${this.#producer.maxMessage}); log large images less often or raise ringBytes`);
+    }
+    const h = this.#headerView;
+    h.setUint8(0, MSG_BATCH);
+    h.setUint32(1, this.#nextSeq, true);
+    h.setInt32(5, stepIter, true);
+    h.setInt32(9, rewindIter, true);
+    h.setInt32(13, rewindSeq, true);
+    this.#producer.write(this.#header, body);
+    this.#encoder.reset();
+    this.#nextSeq++;
+  }
+
+  #checkError(): void {
+    if (Atomics.load(this.#producer.ctrl, CTRL_ERROR) !== 0) {
+      throw new LogWriteError(`appending to the log failed: ${this.#producer.errorText()}; batches before seq ${this.committedSeq} are committed`);
+    }
+  }
+
+  #failWith(message: string): void {
+    const ctrl = this.#producer.ctrl;
+    if (Atomics.load(ctrl, CTRL_ERROR) === 0) {
+      Atomics.store(ctrl, CTRL_ERROR, 1);
+      this.#lastError = message;
+    }
+  }
+  #lastError: string | undefined;
+
+  /**
+   * Blocks until every batch handed over so far is committed.
+   *
+   * @example
+   * ```ts
+   * writer.flushSync(); // now safe to save a checkpoint that refers to these metrics
+   * ```
+   */
+  flushSync(): void {
+    const ctrl = this.#producer.ctrl;
+    const target = this.#nextSeq;
+    Atomics.store(ctrl, CTRL_FLUSH_TO, target);
+    Atomics.notify(ctrl, CTRL_FLUSH_TO);
+    for (;;) {
+      if (Atomics.load(ctrl, CTRL_ERROR) !== 0) break;
+      const committed = Atomics.load(ctrl, CTRL_COMMITTED_SEQ);
+      if (committed >= target && Atomics.load(ctrl, CTRL_USED) === 0) return;
+      Atomics.wait(ctrl, CTRL_COMMITTED_SEQ, committed, 20);
+    }
+    this.#throwError();
+  }
+
+  /** Resolves once every batch handed over so far is committed, without blocking the thread. */
+  async flush(): Promise<void> {
+    const ctrl = this.#producer.ctrl;
+    const target = this.#nextSeq;
+    Atomics.store(ctrl, CTRL_FLUSH_TO, target);
+    Atomics.notify(ctrl, CTRL_FLUSH_TO);
+    // Atomics.waitAsync does not keep the event loop alive; the worker does while we wait.
+    this.#worker.ref();
+    try {
+      for (;;) {
+        if (Atomics.load(ctrl, CTRL_ERROR) !== 0) break;
+        const committed = Atomics.load(ctrl, CTRL_COMMITTED_SEQ);
+        if (committed >= target && Atomics.load(ctrl, CTRL_USED) === 0) return;
+        const r = Atomics.waitAsync(ctrl, CTRL_COMMITTED_SEQ, committed, 50);
+        if (r.async) await r.value;
+      }
+    } finally {
+      if (!this.#closed) this.#worker.unref();
+    }
+    this.#throwError();
+  }
+
+  #throwError(): never {
+    const text = this.#lastError ?? this.#producer.errorText();
+    throw new LogWriteError(`appending to the log failed: ${text}; batches before seq ${this.committedSeq} are committed`);
+  }
+
+  #finishSync(): void {
+    this.commit();
+    const ctrl = this.#producer.ctrl;
+    Atomics.store(ctrl, CTRL_CLOSED, 1);
+    Atomics.notify(ctrl, CTRL_USED);
+    try {
+      this.flushSync();
+    } finally {
+      this.#closed = true;
+    }
+  }
+
+  /**
+   * Commits what is pending and stops the writer thread. Throws `LogWriteError` if anything
+   * could not be committed.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    process.removeListener('exit', this.#onExit);
+    let error: unknown;
+    try {
+      this.commit();
+      await this.flush();
+    } catch (e) {
+      error = e;
+    }
+    this.#closed = true;
+    const ctrl = this.#producer.ctrl;
+    Atomics.store(ctrl, CTRL_CLOSED, 1);
+    Atomics.notify(ctrl, CTRL_USED);
+    this.#worker.ref();
+    await this.#exited;
+    if (error) throw error;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Messages from a run's writer (training thread) to the log's writer thread, carried by the ring.
+ * Kept in one place so both ends agree on the bytes.
+ */
+export const MSG_BATCH = 1;
+export const MSG_NAME = 2;
+
+/** Bytes of a batch message header: u8 kind, u32 seq, i32 step iter, i32 rewind-to iter, i32 rewind-to seq. */
+export const BATCH_HEADER_BYTES = 17;
+/** Bytes of a name message header: u8 kind, u32 id (the UTF-8 name follows). */
+export const NAME_HEADER_BYTES = 5;
+
+/** What the writer thread is started with. */
+export interface WriterWorkerData {
+  readonly path: string;
+  readonly runId: number;
+  readonly sab: SharedArrayBuffer;
+  readonly capacity: number;
+  readonly synchronous: 'NORMAL' | 'FULL';
+  readonly groupMs: number;
+}

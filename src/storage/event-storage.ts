@@ -1,0 +1,371 @@
+import { evolveAll, SmoothingHintMismatchError } from './evolve.js';
+import { HistoryBuffer } from './history-buffer.js';
+import { initialState, type StorageState } from './storage-state.js';
+import { computeHistogram } from './histogram.js';
+import type { EventSink } from '../log/run-writer.js';
+import type { TrainEvent } from '../events/train-event.js';
+import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
+
+/** `history(name)` of a metric nobody put. */
+export class UnknownMetricError extends TrainledgerError {
+  constructor(name: string, known: readonly string[]) {
+    super(
+      'ERR_UNKNOWN_METRIC',
+      `no scalar named ${JSON.stringify(name)} has been put; known: ${known.length ? known.map((n) => JSON.stringify(n)).join(', ') : '(none)'}`,
+    );
+  }
+}
+
+export interface EventStorageOptions {
+  /** Initial `iter` (detectron2's `EventStorage(start_iter)`). Default 0. */
+  readonly startIter?: number;
+  /** Samples each metric history keeps. Default 1,000,000. */
+  readonly maxLength?: number;
+  /** Where events go besides the in-memory state: usually a log's RunWriter. */
+  readonly sink?: EventSink | null;
+  /** Start from this state (e.g. rebuilt from a log on resume) instead of an empty one. */
+  readonly state?: StorageState;
+  /** Called with every event appended (the trainer turns these into `metric` lifecycle events). */
+  readonly onEvent?: ((e: TrainEvent) => void) | null;
+}
+
+/** A value that can be put as an image: HWC pixels, uint8 in [0, 255] or float in [0, 1]. */
+export interface ImageInput {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly data: Uint8Array | Float32Array | readonly number[];
+}
+
+const MAX_ITER = 0xffffffff;
+
+function checkIter(iter: number, what: string): void {
+  if (!Number.isInteger(iter) || iter < 0 || iter > MAX_ITER) {
+    throw new InvalidArgumentError(`${what} must be an integer iteration in [0, ${MAX_ITER}], got ${String(iter)}`);
+  }
+}
+
+/**
+ * detectron2's EventStorage, event-sourced: every put is an event appended to the log (when a
+ * sink is given) and folded into an immutable state by the same `evolve` that replays a log.
+ *
+ * Puts are cheap: the event is validated, encoded for the log and queued; the fold into the
+ * state happens once per step (or on the first read after a put), in one `evolveAll`.
+ *
+ * @example
+ * ```ts
+ * const storage = new EventStorage();
+ * storage.putScalar('loss', 0.5);
+ * storage.step();
+ * storage.latest(); // { loss: [0.5, 0] }
+ * ```
+ */
+export class EventStorage {
+  #state: StorageState;
+  #pending: TrainEvent[] = [];
+  // Hints of every name put so far, pending puts included: lets putScalar reject a changed hint
+  // before the event reaches the log, so the log never holds an event the reducer refuses.
+  readonly #hints = new Map<string, boolean>();
+  readonly #sink: EventSink | null;
+  readonly #onEvent: ((e: TrainEvent) => void) | null;
+  #prefix = '';
+
+  constructor(options: EventStorageOptions = {}) {
+    const startIter = options.startIter ?? 0;
+    checkIter(startIter, 'startIter');
+    const maxLength = options.maxLength ?? options.state?.maxLength ?? 1_000_000;
+    if (!Number.isInteger(maxLength) || maxLength < 1) {
+      throw new InvalidArgumentError(`maxLength must be a positive integer, got ${String(maxLength)}`);
+    }
+    this.#state = options.state ?? initialState({ startIter, maxLength });
+    const m = this.#state.metrics;
+    for (let i = 0; i < m.names.length; i++) this.#hints.set(m.names[i]!, m.hints[i]!);
+    this.#sink = options.sink ?? null;
+    this.#onEvent = options.onEvent ?? null;
+  }
+
+  /** The current state (immutable; later puts produce new states). */
+  get state(): StorageState {
+    if (this.#pending.length > 0) this.#fold();
+    return this.#state;
+  }
+
+  /** The iteration being run. `step()` advances it. */
+  get iter(): number {
+    // Only scalars wait in #pending, and they never move the iteration.
+    return this.#state.iter;
+  }
+
+  get maxLength(): number {
+    return this.#state.maxLength;
+  }
+
+  #fold(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#state = evolveAll(this.#state, pending);
+  }
+
+  /**
+   * Appends any event: to the sink, then to the state. Lifecycle events (run started, checkpoint
+   * saved, ...) enter through here.
+   *
+   * @example
+   * ```ts
+   * storage.append(event('writer-cursor', { writer: 'json', iter: 19 }));
+   * ```
+   */
+  append(e: TrainEvent): void {
+    if (e.type === 'scalar') {
+      this.putScalar(e.data.name, e.data.value, e.data.smoothingHint, e.data.iter);
+      return;
+    }
+    if (e.type === 'step') {
+      this.step(e.data.wallTime);
+      return;
+    }
+    this.#sink?.event(e);
+    this.#pending.push(e);
+    this.#fold();
+    this.#onEvent?.(e);
+  }
+
+  /**
+   * Records a scalar for `curIter` (default: the current iteration). Inside `nameScope` the
+   * name gets the scope's prefix. A name keeps the smoothing hint it was first put with.
+   *
+   * @example
+   * ```ts
+   * storage.putScalar('lr', 0.01, false);
+   * ```
+   */
+  putScalar(name: string, value: number, smoothingHint = true, curIter?: number): void {
+    if (typeof value !== 'number') {
+      throw new InvalidArgumentError(
+        `putScalar(${JSON.stringify(name)}) expects a number, got ${value === null ? 'null' : typeof value}${
+          typeof value === 'object' ? ' (read tensors once per step with await t.data(), then put the numbers)' : ''
+        }`,
+      );
+    }
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError(`putScalar expects a non-empty metric name, got ${JSON.stringify(name)}`);
+    }
+    const full = this.#prefix === '' ? name : this.#prefix + name;
+    const iter = curIter ?? this.#state.iter;
+    if (curIter !== undefined) checkIter(curIter, `putScalar(${JSON.stringify(full)}) curIter`);
+    const hint = smoothingHint !== false;
+    const known = this.#hints.get(full);
+    if (known === undefined) this.#hints.set(full, hint);
+    else if (known !== hint) throw new SmoothingHintMismatchError(full, known, hint);
+    this.#sink?.scalar(full, hint, iter, value);
+    const e: TrainEvent = { type: 'scalar', v: 1, data: { name: full, value, smoothingHint: hint, iter } };
+    this.#pending.push(e);
+    this.#onEvent?.(e);
+  }
+
+  /**
+   * Puts several scalars with one hint.
+   *
+   * @example
+   * ```ts
+   * storage.putScalars({ loss_cls: 0.3, loss_box: 0.2 });
+   * ```
+   */
+  putScalars(values: Readonly<Record<string, number>>, smoothingHint = true, curIter?: number): void {
+    for (const name of Object.keys(values)) this.putScalar(name, values[name]!, smoothingHint, curIter);
+  }
+
+  /**
+   * Records a histogram summary of `values` (min, max, count, sum, sum of squares, `bins` equal
+   * buckets between min and max), as detectron2's put_histogram.
+   *
+   * @example
+   * ```ts
+   * storage.putHistogram('weights/fc1', await w.data(), 100);
+   * ```
+   */
+  putHistogram(name: string, values: ArrayLike<number>, bins = 1000): void {
+    const full = this.#prefix === '' ? name : this.#prefix + name;
+    this.append({ type: 'histogram', v: 1, data: { name: full, iter: this.iter, ...computeHistogram(values, bins) } });
+  }
+
+  /**
+   * Records an image (HWC; uint8, or float in [0, 1]) for the writers.
+   *
+   * @example
+   * ```ts
+   * storage.putImage('samples', { height: 28, width: 28, channels: 1, data: pixels });
+   * ```
+   */
+  putImage(name: string, image: ImageInput): void {
+    const { height, width, channels, data } = image;
+    if (![1, 3, 4].includes(channels) || !(height > 0) || !(width > 0) || data.length !== height * width * channels) {
+      throw new InvalidArgumentError(
+        `putImage(${JSON.stringify(name)}) expects HWC data of height×width×channels (channels 1, 3 or 4) = ${height}×${width}×${channels}, got ${data.length} values`,
+      );
+    }
+    const bytes = data instanceof Uint8Array ? data : Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+    const full = this.#prefix === '' ? name : this.#prefix + name;
+    this.append({
+      type: 'image',
+      v: 1,
+      data: { name: full, iter: this.iter, height, width, channels, pixels: Buffer.from(bytes).toString('base64') },
+    });
+  }
+
+  /**
+   * Ends the current iteration: hooks of the next iteration see `iter + 1`.
+   *
+   * @example
+   * ```ts
+   * storage.step();
+   * ```
+   */
+  step(wallTime = Date.now() / 1000): void {
+    const iter = this.#state.iter;
+    this.#sink?.step(iter, wallTime);
+    const e: TrainEvent = { type: 'step', v: 1, data: { iter, wallTime } };
+    this.#pending.push(e);
+    this.#fold();
+    this.#onEvent?.(e);
+  }
+
+  /**
+   * Runs `fn` with names prefixed by `prefix/` (replacing any outer prefix, as detectron2's
+   * name_scope). The previous prefix is restored when `fn` returns, throws, or (for an async
+   * `fn`) settles.
+   *
+   * @example
+   * ```ts
+   * storage.nameScope('eval', () => storage.putScalar('acc', 0.9)); // 'eval/acc'
+   * ```
+   */
+  nameScope<T>(prefix: string, fn: () => T): T {
+    const old = this.#prefix;
+    this.#prefix = prefix.replace(/\/+$/, '') + '/';
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.#prefix = old;
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => {
+        this.#prefix = old;
+      }) as T;
+    }
+    this.#prefix = old;
+    return result;
+  }
+
+  /**
+   * Latest value and iteration of every metric.
+   *
+   * @example
+   * ```ts
+   * const [loss, at] = storage.latest()['total_loss']!;
+   * ```
+   */
+  latest(): Record<string, readonly [value: number, iter: number]> {
+    return latestOf(this.state);
+  }
+
+  /**
+   * Like `latest`, but hinted metrics give the median of their samples within the last `window`
+   * iterations (detectron2's latest_with_smoothing_hint).
+   *
+   * @example
+   * ```ts
+   * storage.latestWithSmoothingHint(20);
+   * ```
+   */
+  latestWithSmoothingHint(window = 20): Record<string, readonly [value: number, iter: number]> {
+    return latestWithSmoothingHintOf(this.state, window);
+  }
+
+  /**
+   * How many trailing samples of `name` lie within the last `window` iterations of its latest.
+   *
+   * @example
+   * ```ts
+   * storage.countSamples('loss', 20);
+   * ```
+   */
+  countSamples(name: string, window = 20): number {
+    return this.history(name).countSince(window);
+  }
+
+  /**
+   * The history of one metric. Unknown names throw `UnknownMetricError`.
+   *
+   * @example
+   * ```ts
+   * storage.history('total_loss').median(20);
+   * ```
+   */
+  history(name: string): HistoryBuffer {
+    return historyOf(this.state, name);
+  }
+
+  /** Every history by name. */
+  histories(): Record<string, HistoryBuffer> {
+    const m = this.state.metrics;
+    const out: Record<string, HistoryBuffer> = {};
+    for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.histories[i]!;
+    return out;
+  }
+
+  /** The smoothing hint of every metric. */
+  smoothingHints(): Record<string, boolean> {
+    return Object.fromEntries(this.#hints);
+  }
+}
+
+/**
+ * `latest()` of a state, for readers of a replayed log.
+ *
+ * @example
+ * ```ts
+ * latestOf(replayRun(log, 1));
+ * ```
+ */
+export function latestOf(state: StorageState): Record<string, readonly [number, number]> {
+  const m = state.metrics;
+  const out: Record<string, readonly [number, number]> = {};
+  for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.histories[i]!.latest();
+  return out;
+}
+
+/**
+ * `latestWithSmoothingHint(window)` of a state.
+ *
+ * @example
+ * ```ts
+ * latestWithSmoothingHintOf(state, 20);
+ * ```
+ */
+export function latestWithSmoothingHintOf(state: StorageState, window = 20): Record<string, readonly [number, number]> {
+  const m = state.metrics;
+  const out: Record<string, readonly [number, number]> = {};
+  for (let i = 0; i < m.names.length; i++) {
+    const h = m.histories[i]!;
+    const [value, iter] = h.latest();
+    out[m.names[i]!] = m.hints[i] ? [h.median(h.countSince(window)), iter] : [value, iter];
+  }
+  return out;
+}
+
+/**
+ * The history of `name` in a state; throws `UnknownMetricError` if there is none.
+ *
+ * @example
+ * ```ts
+ * historyOf(state, 'total_loss').globalAvg;
+ * ```
+ */
+export function historyOf(state: StorageState, name: string): HistoryBuffer {
+  const at = state.metrics.index.get(name);
+  if (at === undefined) throw new UnknownMetricError(name, state.metrics.names);
+  return state.metrics.histories[at]!;
+}

@@ -1,0 +1,97 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { MetricWriter } from './metric-writer.js';
+import { metricsLine } from './python-json.js';
+import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
+import type { StorageState } from '../storage/storage-state.js';
+
+export interface JSONWriterOptions {
+  /** Smoothing window, in iterations, for hinted metrics. Default 20. */
+  readonly window?: number;
+  /** Writer id recorded in the log. Default `json:<path>`. */
+  readonly id?: string;
+}
+
+/**
+ * detectron2's metrics.json: on each write, one JSON object per iteration newer than the last
+ * written one, holding the smoothed latest values of the metrics put at that iteration.
+ * Unlike detectron2, lines are always in iteration order (late eval metrics included), and a
+ * resumed writer first drops lines past its recorded cursor, so no iteration appears twice.
+ *
+ * @example
+ * ```ts
+ * const writer = new JSONWriter('out/metrics.json', { window: 20 });
+ * writer.write(storage.state);
+ * writer.close();
+ * ```
+ */
+export class JSONWriter implements MetricWriter {
+  readonly id: string;
+  readonly path: string;
+  readonly window: number;
+  #fd: number | null = null;
+  #lastWrite = -1;
+
+  constructor(path: string, options: JSONWriterOptions = {}) {
+    this.path = path;
+    this.window = options.window ?? 20;
+    this.id = options.id ?? `json:${path}`;
+  }
+
+  #open(): number {
+    if (this.#fd === null) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.#fd = openSync(this.path, 'a');
+    }
+    return this.#fd;
+  }
+
+  write(state: StorageState): void {
+    const byIter = new Map<number, Record<string, number>>();
+    const latest = latestWithSmoothingHintOf(state, this.window);
+    for (const name of Object.keys(latest)) {
+      const [value, iter] = latest[name]!;
+      // Only what has not been written yet.
+      if (iter <= this.#lastWrite) continue;
+      let row = byIter.get(iter);
+      if (!row) byIter.set(iter, (row = {}));
+      row[name] = value;
+    }
+    if (byIter.size === 0) return;
+    const iters = [...byIter.keys()].sort((a, b) => a - b);
+    this.#lastWrite = iters[iters.length - 1]!;
+    const text = iters.map((it) => metricsLine(it, byIter.get(it)!) + '\n').join('');
+    writeSync(this.#open(), text);
+  }
+
+  cursor(): { readonly iter: number } {
+    return { iter: this.#lastWrite };
+  }
+
+  restore(cursor: { readonly iter: number }): void {
+    this.#lastWrite = cursor.iter;
+    if (this.#fd !== null) {
+      closeSync(this.#fd);
+      this.#fd = null;
+    }
+    if (!existsSync(this.path)) return;
+    // Lines past the cursor were written after the state we resume from: drop them so that the
+    // resumed run writes those iterations exactly once.
+    const kept = readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0 && lineIteration(line) <= cursor.iter);
+    writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
+  }
+
+  close(): void {
+    if (this.#fd !== null) {
+      closeSync(this.#fd);
+      this.#fd = null;
+    }
+  }
+}
+
+function lineIteration(line: string): number {
+  const m = /"iteration": (\d+)/.exec(line);
+  return m ? Number(m[1]) : Infinity;
+}

@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { LogFile } from '../../src/log/log-file.js';
+import { LogNotFoundError } from '../../src/log/log-database.js';
+import { decodeBatch } from '../../src/log/batch-codec.js';
+import { latestSchemaVersion } from '../../src/log/migrations.js';
+import { tempDir } from '../helpers.js';
+
+const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+
+async function smallLog(path: string, steps = 5): Promise<void> {
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  for (let i = 0; i < steps; i++) {
+    w.scalar('loss', true, i, i / 2);
+    w.step(i, 1000 + i);
+  }
+  await w.close();
+  log.close();
+}
+
+test('a new log gets the latest schema through the numbered migrations', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await smallLog(path);
+  const db = new Database(path, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), latestSchemaVersion());
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+});
+
+test('UPDATE and DELETE on the log are refused by the database itself', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await smallLog(path);
+  const db = new Database(path);
+  for (const sql of [
+    'UPDATE batches SET step_iter = 7',
+    'DELETE FROM batches',
+    'UPDATE runs SET name = 1',
+    'DELETE FROM runs',
+    'DELETE FROM metric_names',
+    'UPDATE metric_names SET name = 1',
+    'DELETE FROM meta',
+  ]) {
+    assert.throws(() => db.exec(sql), /append-only/, sql);
+  }
+  assert.equal((db.prepare('SELECT count(*) n FROM batches').get() as { n: number }).n, 5);
+  db.close();
+});
+
+test('a log from a newer schema is refused with a clear typed error', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await smallLog(path);
+  const db = new Database(path);
+  db.pragma(`user_version = ${latestSchemaVersion() + 1}`);
+  db.close();
+  assert.throws(() => LogFile.open(path, { readonly: true }), (e: unknown) => code('ERR_LOG_VERSION')(e) && /upgrade trainledger/.test((e as Error).message));
+  assert.throws(() => LogFile.open(path), code('ERR_LOG_VERSION'));
+});
+
+test('a file that is not SQLite, a foreign SQLite file and a missing file are typed errors', () => {
+  const dir = tempDir();
+  const junk = join(dir, 'junk.sqlite');
+  writeFileSync(junk, 'hello, this is not a database at all'.repeat(10));
+  assert.throws(() => LogFile.open(junk, { readonly: true }), code('ERR_NOT_A_LOG'));
+  assert.throws(() => LogFile.open(junk), code('ERR_NOT_A_LOG'));
+  const foreign = join(dir, 'foreign.sqlite');
+  const db = new Database(foreign);
+  db.exec('CREATE TABLE t (x)');
+  db.close();
+  assert.throws(() => LogFile.open(foreign), (e: unknown) => code('ERR_NOT_A_LOG')(e) && /other tables/.test((e as Error).message));
+  assert.throws(() => LogFile.open(foreign, { readonly: true }), code('ERR_NOT_A_LOG'));
+  assert.throws(() => LogFile.open(join(dir, 'missing.sqlite'), { readonly: true }), LogNotFoundError);
+});
+
+test('a truncated log is reported as corrupt, not silently read', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await smallLog(path, 3000);
+  // Fold the WAL into the main file so truncating it cuts real pages.
+  const db = new Database(path);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  const size = statSync(path).size;
+  truncateSync(path, Math.floor(size / 2));
+  assert.throws(() => LogFile.open(path, { readonly: true }), (e: unknown) => code('ERR_LOG_CORRUPT')(e) && /truncated/.test((e as Error).message));
+});
+
+test('NaN, +Inf and -Inf are stored and read back exactly', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  const values = [NaN, Infinity, -Infinity, -0, 5e-324, Number.MAX_VALUE];
+  values.forEach((v, i) => w.scalar(`m${i}`, true, 0, v));
+  w.step(0, 1);
+  await w.close();
+  const [batch] = [...log.batches(1)];
+  const events = decodeBatch(batch!.body, log.names(1));
+  const got = events.filter((e) => e.type === 'scalar').map((e) => (e.type === 'scalar' ? e.data.value : 0));
+  got.forEach((v, i) => assert.ok(Object.is(v, values[i]), `value ${i}`));
+  log.close();
+});
+
+test('many runs share one file and keep their own names and batches', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await smallLog(path, 2);
+  await smallLog(path, 3);
+  const log = LogFile.open(path, { readonly: true });
+  assert.deepEqual(log.runs().map((r) => r.id), [1, 2]);
+  assert.equal([...log.batches(1)].length, 2);
+  assert.equal([...log.batches(2)].length, 3);
+  assert.equal(log.run('r').id, 2);
+  assert.throws(() => log.run('nope'), code('ERR_UNKNOWN_RUN'));
+  log.close();
+});
+
+test('a read-only log refuses to create runs', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await smallLog(path, 1);
+  const log = LogFile.open(path, { readonly: true });
+  assert.throws(() => log.createRun({ name: 'x' }), code('ERR_LOG_CLOSED'));
+  log.close();
+  assert.ok(readFileSync(path).length > 0);
+});
+
+test('every durability mode commits the same batches', async () => {
+  const dir = tempDir();
+  const bodies: string[][] = [];
+  for (const durability of ['step', 'fsync', { groupMs: 20 }] as const) {
+    const path = join(dir, `${JSON.stringify(durability).replace(/\W/g, '')}.sqlite`);
+    const log = LogFile.open(path);
+    const w = log.createRun({ name: 'r' }, { durability });
+    for (let i = 0; i < 50; i++) {
+      w.scalar('loss', true, i, i);
+      w.step(i, 7);
+    }
+    await w.close();
+    bodies.push([...log.batches(1)].map((b) => Buffer.from(b.body).toString('hex')));
+    log.close();
+  }
+  assert.equal(bodies[0]!.length, 50);
+  assert.deepEqual(bodies[1], bodies[0]);
+  assert.deepEqual(bodies[2], bodies[0]);
+});
+
+test('flushSync returns only once everything handed over is committed', () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  for (let i = 0; i < 1000; i++) {
+    w.scalar('loss', true, i, i);
+    w.step(i, 7);
+  }
+  w.flushSync();
+  const reader = LogFile.open(path, { readonly: true });
+  assert.equal(reader.lastSeq(1), 999);
+  reader.close();
+  return w.close();
+});
+
+test('a reader running while the writer appends only ever sees whole steps', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  const reader = LogFile.open(path, { readonly: true });
+  let checks = 0;
+  for (let i = 0; i < 3000; i++) {
+    w.scalar('a', true, i, i);
+    w.scalar('b', true, i, i);
+    w.scalar('c', false, i, i);
+    w.step(i, 1);
+    if (i % 300 === 0) {
+      await new Promise((r) => setTimeout(r, 2));
+      const names = reader.names(1);
+      for (const b of reader.batches(1)) {
+        const ev = decodeBatch(b.body, names);
+        assert.deepEqual(ev.map((e) => e.type), ['scalar', 'scalar', 'scalar', 'step']);
+        checks++;
+      }
+    }
+  }
+  await w.close();
+  assert.ok(checks > 0);
+  assert.equal([...reader.batches(1)].length, 3000);
+  reader.close();
+});

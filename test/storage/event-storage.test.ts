@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventStorage, UnknownMetricError } from '../../src/storage/event-storage.js';
+import { SmoothingHintMismatchError } from '../../src/storage/evolve.js';
+import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
+import type { EventSink } from '../../src/log/run-writer.js';
+import type { TrainEvent } from '../../src/events/train-event.js';
+
+test('putScalar records the value at the current iteration and step advances iter', () => {
+  const s = new EventStorage({ startIter: 3 });
+  s.putScalar('loss', 0.5);
+  assert.deepEqual(s.latest(), { loss: [0.5, 3] });
+  s.step();
+  assert.equal(s.iter, 4);
+  s.putScalars({ a: 1, b: 2 }, false);
+  assert.deepEqual(s.latest(), { loss: [0.5, 3], a: [1, 4], b: [2, 4] });
+});
+
+test('a metric keeps its first smoothing hint and a changed hint is a typed error that logs nothing', () => {
+  const seen: string[] = [];
+  const sink: EventSink = { scalar: (n) => seen.push(n), step: () => {}, event: () => {} };
+  const s = new EventStorage({ sink });
+  s.putScalar('lr', 0.1, false);
+  assert.throws(() => s.putScalar('lr', 0.2, true), SmoothingHintMismatchError);
+  assert.deepEqual(seen, ['lr']);
+  assert.deepEqual(s.history('lr').values(), [[0.1, 0]]);
+});
+
+test('latestWithSmoothingHint gives the median over the window for hinted metrics only', () => {
+  const s = new EventStorage();
+  for (let k = 0; k < 30; k++) {
+    s.putScalar('smooth', k);
+    s.putScalar('raw', k, false);
+    s.step();
+  }
+  const r = s.latestWithSmoothingHint(10);
+  assert.deepEqual(r.smooth, [24.5, 29]);
+  assert.deepEqual(r.raw, [29, 29]);
+});
+
+test('history of an unknown metric names it and lists the known ones', () => {
+  const s = new EventStorage();
+  s.putScalar('loss', 1);
+  assert.throws(() => s.history('los'), (e: unknown) => e instanceof UnknownMetricError && /"los".*"loss"/.test(e.message));
+});
+
+test('nameScope prefixes names and restores the prefix even when the body throws', () => {
+  const s = new EventStorage();
+  s.nameScope('eval/', () => s.putScalar('acc', 0.9));
+  assert.throws(() => s.nameScope('bad', () => { throw new Error('boom'); }), /boom/);
+  s.putScalar('loss', 1);
+  assert.deepEqual(Object.keys(s.latest()).sort(), ['eval/acc', 'loss']);
+});
+
+test('nameScope restores the prefix after an async body settles', async () => {
+  const s = new EventStorage();
+  await s.nameScope('val', async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    s.putScalar('acc', 1);
+  });
+  s.putScalar('x', 1);
+  assert.deepEqual(Object.keys(s.latest()).sort(), ['val/acc', 'x']);
+});
+
+test('bad values and iterations get typed errors naming them', () => {
+  const s = new EventStorage();
+  assert.throws(() => s.putScalar('loss', '1' as unknown as number), (e: unknown) => e instanceof InvalidArgumentError && /"loss".*string/.test(e.message));
+  assert.throws(() => s.putScalar('loss', 1, true, -1), /curIter must be an integer iteration.*-1/);
+  assert.throws(() => s.putScalar('', 1), InvalidArgumentError);
+  assert.throws(() => new EventStorage({ maxLength: 0 }), /maxLength/);
+});
+
+test('NaN and infinities are stored as values', () => {
+  const s = new EventStorage();
+  s.putScalar('a', NaN);
+  s.putScalar('b', -Infinity);
+  const l = s.latest();
+  assert.ok(Number.isNaN(l.a![0]));
+  assert.equal(l.b![0], -Infinity);
+});
+
+test('putHistogram records detectron2 summary fields', () => {
+  const s = new EventStorage();
+  s.putHistogram('w', [0, 1, 2, 3, 4], 2);
+  const h = s.state.info.histograms[0]!;
+  assert.equal(h.num, 5);
+  assert.equal(h.min, 0);
+  assert.equal(h.max, 4);
+  assert.equal(h.sum, 10);
+  assert.equal(h.sumSquares, 30);
+  assert.deepEqual(h.bucketLimits, [2, 4]);
+  assert.deepEqual(h.bucketCounts, [2, 3]);
+});
+
+test('putImage checks the shape and stores the pixels', () => {
+  const s = new EventStorage();
+  s.putImage('img', { height: 1, width: 2, channels: 1, data: new Uint8Array([0, 255]) });
+  assert.equal(Buffer.from(s.state.info.images[0]!.pixels, 'base64').toString('hex'), '00ff');
+  assert.throws(() => s.putImage('img', { height: 2, width: 2, channels: 1, data: new Uint8Array(3) }), /2×2×1.*got 3/);
+});
+
+test('every event reaches the sink and onEvent in order', () => {
+  const got: TrainEvent[] = [];
+  const sunk: string[] = [];
+  const sink: EventSink = {
+    scalar: (n, h, it, v) => sunk.push(`s:${n}:${it}:${v}`),
+    step: (it) => sunk.push(`step:${it}`),
+    event: (e) => sunk.push(e.type),
+  };
+  const s = new EventStorage({ sink, onEvent: (e) => got.push(e) });
+  s.putScalar('a', 1);
+  s.step(100);
+  s.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: 0 } });
+  assert.deepEqual(sunk, ['s:a:0:1', 'step:0', 'writer-cursor']);
+  assert.deepEqual(got.map((e) => e.type), ['scalar', 'step', 'writer-cursor']);
+});
+
+test('states are immutable snapshots: an old state does not see later puts', () => {
+  const s = new EventStorage();
+  s.putScalar('a', 1);
+  s.step();
+  const before = s.state;
+  s.putScalar('a', 2);
+  s.step();
+  assert.deepEqual(before.metrics.histories[0]!.values(), [[1, 0]]);
+  assert.equal(before.iter, 1);
+  assert.equal(s.state.iter, 2);
+});
