@@ -1,0 +1,130 @@
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_FONT_FAMILY } from './chart-fonts.js';
+import type { MetricChartSpec, MetricPanel, MetricPoint } from './metric-chart-spec.js';
+
+/** Size of each panel's plotting area, in pixels (axes, titles and legends come on top). */
+export interface PlotSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** One entry of a top-level `vconcat`, as vega-lite types it. */
+type ConcatEntry = Extract<TopLevelSpec, { readonly vconcat: unknown }>['vconcat'][number];
+
+/**
+ * One drawn sample; `style` decides whether it belongs to a faded raw line or a solid line, and
+ * `lone` marks the only finite point of its line, which a line mark alone would not show.
+ */
+interface ChartRow {
+  readonly series: string;
+  readonly iteration: number;
+  readonly value: number;
+  readonly style: 'faded' | 'solid';
+  readonly lone: boolean;
+}
+
+/** Vega-Lite's own default spacing of x-axis ticks, in pixels. */
+const PIXELS_PER_TICK = 40;
+
+/**
+ * Translates a metric chart spec into a Vega-Lite spec: one panel per `vconcat` entry, each a
+ * layer of faded raw lines under solid smoothed lines, coloured by series with its own legend.
+ * Points whose iteration or value is NaN or ±Infinity are dropped (the line joins its finite
+ * neighbours), since one of them would otherwise stretch or break the axis scale.
+ *
+ * @example
+ * ```ts
+ * const vl = buildVegaLiteSpec({ panels: [{ title: 'loss', series: [{ name: 'loss', points: [[0, 2], [1, 1]] }] }] },
+ *   { width: 500, height: 200 });
+ * ```
+ */
+export function buildVegaLiteSpec(spec: MetricChartSpec, plot: PlotSize): TopLevelSpec {
+  const rows = spec.panels.map(panelRows);
+  const xTickCount = iterationTickCount(rows.flat(), plot.width);
+  return {
+    ...(spec.title !== undefined ? { title: spec.title } : {}),
+    background: 'white',
+    padding: 8,
+    vconcat: spec.panels.map((panel, i) => buildPanel(panel, rows[i], plot, xTickCount)),
+    // Panels show different metrics, so each keeps its own colours and legend, but they share
+    // the iteration axis so that one x position is one moment of training in every panel.
+    resolve: { scale: { color: 'independent', x: 'shared' }, legend: { color: 'independent' } },
+    config: { font: `${CHART_FONT_FAMILY}, sans-serif`, title: { anchor: 'start' } },
+  };
+}
+
+function buildPanel(
+  panel: MetricPanel,
+  rows: readonly ChartRow[],
+  plot: PlotSize,
+  xTickCount: number,
+): ConcatEntry {
+  return {
+    title: panel.title,
+    width: plot.width,
+    height: plot.height,
+    data: { values: [...rows] },
+    encoding: {
+      x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { tickCount: xTickCount } },
+      y: { field: 'value', type: 'quantitative', title: panel.yTitle ?? null, scale: { zero: false } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        // An explicit domain keeps colours in spec order and lists series even when all their values were dropped.
+        scale: { domain: panel.series.map((s) => s.name) },
+        legend: { title: null, symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1 },
+      },
+    },
+    layer: [
+      {
+        transform: [{ filter: { field: 'style', equal: 'faded' } }],
+        mark: { type: 'line', strokeWidth: 1, opacity: 0.35 },
+      },
+      {
+        transform: [{ filter: { field: 'style', equal: 'solid' } }],
+        mark: { type: 'line', strokeWidth: 2 },
+      },
+      {
+        transform: [{ filter: { field: 'lone', equal: true } }],
+        mark: { type: 'point', filled: true, size: 30, opacity: 1 },
+      },
+    ],
+  };
+}
+
+function panelRows(panel: MetricPanel): ChartRow[] {
+  const rows: ChartRow[] = [];
+  for (const series of panel.series) {
+    const hasSmoothed = series.smoothed !== undefined && series.smoothed.length > 0;
+    // Without a smoothed line the raw line is the only one, so it is drawn solid.
+    pushFinite(rows, series.name, series.points, hasSmoothed ? 'faded' : 'solid');
+    if (hasSmoothed) pushFinite(rows, series.name, series.smoothed ?? [], 'solid');
+  }
+  return rows;
+}
+
+function pushFinite(
+  rows: ChartRow[],
+  series: string,
+  points: ReadonlyArray<MetricPoint>,
+  style: ChartRow['style'],
+): void {
+  const finite = points.filter(([iteration, value]) => Number.isFinite(iteration) && Number.isFinite(value));
+  const lone = finite.length === 1;
+  for (const [iteration, value] of finite) rows.push({ series, iteration, value, style, lone });
+}
+
+/**
+ * Iterations are whole numbers, so the axis should never tick at 0.5. Vega picks a tick step of
+ * at least 1 when asked for no more ticks than the iteration span holds.
+ */
+function iterationTickCount(rows: readonly ChartRow[], plotWidth: number): number {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const row of rows) {
+    if (row.iteration < min) min = row.iteration;
+    if (row.iteration > max) max = row.iteration;
+  }
+  const span = max > min ? Math.floor(max - min) : 1;
+  return Math.max(1, Math.min(Math.ceil(plotWidth / PIXELS_PER_TICK), span));
+}

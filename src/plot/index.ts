@@ -1,0 +1,4 @@
+export { renderMetricChart } from './render-metric-chart.js';
+export type { MetricChartFormat, MetricChartSpec, MetricPanel, MetricPoint, MetricSeries } from './metric-chart-spec.js';
+export { ChartRenderError } from './chart-render-error.js';
+export { CHART_FONT_FAMILY, CHART_FONT_PACKAGE, chartFontOptions, type ChartFontOptions } from './chart-fonts.js';

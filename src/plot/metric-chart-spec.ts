@@ -1,0 +1,32 @@
+/** One sample of a metric: the iteration it was logged at and its value. */
+export type MetricPoint = readonly [iteration: number, value: number];
+
+/** One metric line in a panel; `smoothed`, when given, is drawn solid over the faded raw line. */
+export interface MetricSeries {
+  /** Metric name, shown in the panel's legend; unique within its panel. */
+  readonly name: string;
+  readonly points: ReadonlyArray<MetricPoint>;
+  readonly smoothed?: ReadonlyArray<MetricPoint>;
+}
+
+/** One chart panel (for example "loss" or "accuracy") sharing a y axis. */
+export interface MetricPanel {
+  readonly title: string;
+  readonly series: ReadonlyArray<MetricSeries>;
+  /** Title of the y axis; none by default since the panel title usually says it. */
+  readonly yTitle?: string;
+}
+
+/** What to draw: panels stacked vertically, all with iteration on the x axis. */
+export interface MetricChartSpec {
+  readonly panels: ReadonlyArray<MetricPanel>;
+  /** Title above all panels. */
+  readonly title?: string;
+  /** Width of the whole image in pixels (default 640). */
+  readonly width?: number;
+  /** Height of the whole image in pixels (default 260 per panel, plus room for `title`). */
+  readonly height?: number;
+}
+
+/** Output encoding of `renderMetricChart`. */
+export type MetricChartFormat = 'svg' | 'png';

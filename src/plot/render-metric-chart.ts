@@ -1,0 +1,101 @@
+import { View, parse } from 'vega';
+import { compile } from 'vega-lite';
+import { InvalidArgumentError } from '../errors/trainledger-error.js';
+import { buildVegaLiteSpec, type PlotSize } from './build-vega-lite-spec.js';
+import { ChartRenderError } from './chart-render-error.js';
+import { fitSvgSize, svgSize, type PixelSize } from './fit-svg-size.js';
+import type { MetricChartFormat, MetricChartSpec } from './metric-chart-spec.js';
+import { svgToPng } from './svg-to-png.js';
+import { validateMetricChartSpec } from './validate-metric-chart-spec.js';
+
+const DEFAULT_WIDTH = 640;
+const DEFAULT_PANEL_HEIGHT = 260;
+const TITLE_HEIGHT = 30;
+/** Smallest plotting area still worth drawing; a smaller image size is refused. */
+const MIN_PLOT_SIZE = 20;
+
+/**
+ * Draws training metrics as a chart of one or more vertically stacked panels with iteration on
+ * the x axis: each series' raw points as a thin faded line, its smoothed points (if any) as a
+ * solid line on top, and a legend of series names per panel. The chart is built as a Vega-Lite
+ * spec, laid out and drawn to SVG by vega (headless), and for `'png'` rasterised by resvg with
+ * a bundled font. The image is exactly `spec.width` × `spec.height` pixels.
+ *
+ * Points whose iteration or value is NaN or ±Infinity (a diverged loss, say) are left out, and
+ * the line joins the finite points around them; they never make the call fail.
+ *
+ * @throws InvalidArgumentError when the spec is malformed (no panels, a panel without series,
+ *   repeated series names, a non-integer size, a size too small for the panels) or the format
+ *   is neither `'svg'` nor `'png'`.
+ * @throws ChartRenderError when vega or resvg fail on a valid spec.
+ * @example
+ * ```ts
+ * const png = await renderMetricChart({
+ *   title: 'run 7',
+ *   panels: [
+ *     { title: 'loss', series: [{ name: 'loss', points: [[0, 2.3], [1, 1.9]], smoothed: [[0, 2.3], [1, 2.1]] }] },
+ *     { title: 'accuracy', series: [{ name: 'val_acc', points: [[0, 0.4], [1, 0.55]] }] },
+ *   ],
+ * }, 'png');
+ * await writeFile('metrics.png', png);
+ * ```
+ */
+export async function renderMetricChart(spec: MetricChartSpec, format: MetricChartFormat): Promise<Buffer> {
+  validateMetricChartSpec(spec, format);
+  const target: PixelSize = {
+    width: spec.width ?? DEFAULT_WIDTH,
+    height: spec.height ?? DEFAULT_PANEL_HEIGHT * spec.panels.length + (spec.title !== undefined ? TITLE_HEIGHT : 0),
+  };
+  const svg = fitSvgSize(await renderSizedSvg(spec, target), target);
+  return format === 'svg' ? Buffer.from(svg, 'utf8') : svgToPng(svg);
+}
+
+/**
+ * Vega cannot fit a concatenated chart to a given outer size, so the chart is drawn once with a
+ * guessed plot size to measure what axes, titles and legends add, then again with plot sizes
+ * that leave room for them.
+ */
+async function renderSizedSvg(spec: MetricChartSpec, target: PixelSize): Promise<string> {
+  const panels = spec.panels.length;
+  const guess: PlotSize = {
+    width: Math.max(MIN_PLOT_SIZE, target.width - 150),
+    height: Math.max(MIN_PLOT_SIZE, Math.floor(target.height / panels) - 60),
+  };
+  const measured = svgSize(await renderSvg(spec, guess));
+  const extraWidth = measured.width - guess.width;
+  const extraHeight = measured.height - guess.height * panels;
+  const plot: PlotSize = {
+    width: target.width - extraWidth,
+    height: Math.floor((target.height - extraHeight) / panels),
+  };
+  if (plot.width < MIN_PLOT_SIZE) {
+    throw new InvalidArgumentError(
+      `spec.width ${target.width} leaves ${plot.width}px for the plot beside axes and legends; ` +
+        `expected a width of at least ${Math.ceil(extraWidth + MIN_PLOT_SIZE)}`,
+    );
+  }
+  if (plot.height < MIN_PLOT_SIZE) {
+    throw new InvalidArgumentError(
+      `spec.height ${target.height} leaves ${plot.height}px per plot for ${panels} panel(s); ` +
+        `expected a height of at least ${Math.ceil(extraHeight + MIN_PLOT_SIZE * panels)}`,
+    );
+  }
+  return renderSvg(spec, plot);
+}
+
+async function renderSvg(spec: MetricChartSpec, plot: PlotSize): Promise<string> {
+  let view: View | undefined;
+  try {
+    const { spec: vegaSpec } = compile(buildVegaLiteSpec(spec, plot));
+    // 'none' renders nothing on screen: the scenegraph is only laid out for toSVG.
+    view = new View(parse(vegaSpec), { renderer: 'none' });
+    return await view.toSVG();
+  } catch (cause) {
+    throw new ChartRenderError(
+      `vega could not draw the chart of ${spec.panels.length} panel(s) (${plot.width}x${plot.height}px plots)`,
+      { cause },
+    );
+  } finally {
+    view?.finalize();
+  }
+}
