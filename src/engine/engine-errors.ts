@@ -1,0 +1,56 @@
+import { TrainledgerError } from '../errors/trainledger-error.js';
+
+/** The total loss was NaN or infinite; raised before the optimizer applied that step. */
+export class NonFiniteLossError extends TrainledgerError {
+  readonly iter: number;
+  readonly losses: Readonly<Record<string, number>>;
+  constructor(iter: number, losses: Readonly<Record<string, number>>) {
+    super(
+      'ERR_NON_FINITE_LOSS',
+      `Loss became infinite or NaN at iteration=${iter}!\nloss_dict = ${JSON.stringify(
+        Object.fromEntries(Object.entries(losses).map(([k, v]) => [k, String(v)])),
+      )}`,
+    );
+    this.iter = iter;
+    this.losses = losses;
+  }
+}
+
+/** `train(startIter, maxIter)` with nothing to do (detectron2 accepts it silently; we don't). */
+export class EmptyTrainingRangeError extends TrainledgerError {
+  constructor(startIter: number, maxIter: number) {
+    super(
+      'ERR_EMPTY_TRAINING_RANGE',
+      `train(startIter=${startIter}, maxIter=${maxIter}): startIter must be below maxIter; nothing would be trained${
+        startIter === maxIter ? ' (a resumed run that already reached maxIter is complete)' : ''
+      }`,
+    );
+  }
+}
+
+/** A hook threw; the original error is the `cause`. */
+export class HookError extends TrainledgerError {
+  readonly hook: string;
+  readonly phase: string;
+  readonly iter: number;
+  constructor(hook: string, phase: string, iter: number, cause: unknown) {
+    super('ERR_HOOK_FAILED', `hook ${hook} failed in ${phase} at iteration ${iter}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.hook = hook;
+    this.phase = phase;
+    this.iter = iter;
+  }
+}
+
+/** The data source ended before maxIter. */
+export class DataExhaustedError extends TrainledgerError {
+  constructor(iter: number) {
+    super('ERR_DATA_EXHAUSTED', `the data source ended at iteration ${iter}, before maxIter; use an endless iterable (e.g. ShuffledBatches) or lower maxIter`);
+  }
+}
+
+/** `train()` was called while the trainer was already training. */
+export class TrainerBusyError extends TrainledgerError {
+  constructor() {
+    super('ERR_TRAINER_BUSY', 'train() was called while this trainer is already training');
+  }
+}

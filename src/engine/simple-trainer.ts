@@ -1,0 +1,297 @@
+import * as tf from '@tensorflow/tfjs';
+import { TrainerBase, type TrainerOptions, type TrainerState } from './trainer-base.js';
+import { DataExhaustedError, NonFiniteLossError } from './engine-errors.js';
+import { InvalidArgumentError } from '../errors/trainledger-error.js';
+
+/** What a model returns for a batch: a scalar loss, or named scalar losses to be summed. */
+export type Losses = tf.Scalar | Readonly<Record<string, tf.Scalar>>;
+
+/** A loss function over a batch. */
+export type LossFn<B> = (batch: B) => Losses;
+
+/**
+ * The model SimpleTrainer trains: a loss function, optionally with the variables to train (a
+ * list, or a LayersModel whose trainable weights are used). Naming the variables is faster than
+ * letting tfjs differentiate with respect to every trainable variable in the program.
+ */
+export type TrainableModel<B> = LossFn<B> | { readonly loss: LossFn<B>; readonly variables?: readonly tf.Variable[] | tf.LayersModel };
+
+export interface SimpleTrainerOptions extends TrainerOptions {
+  /** Metrics are read from the device and written every `gatherMetricPeriod` iterations. Default 1. */
+  readonly gatherMetricPeriod?: number;
+  /** Dispose the tensors of each batch after its step (the trainer owns them). Default true. */
+  readonly disposeBatches?: boolean;
+}
+
+function isLayersModel(v: unknown): v is tf.LayersModel {
+  return v instanceof tf.LayersModel;
+}
+
+function disposeTensors(v: unknown): void {
+  if (v instanceof tf.Tensor) {
+    v.dispose();
+  } else if (Array.isArray(v)) {
+    for (const x of v) disposeTensors(x);
+  } else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) disposeTensors(x);
+  }
+}
+
+interface Forward {
+  /** Per-loss values then the total, stacked: one tensor, so metrics cost one device read. */
+  readonly stacked: tf.Tensor1D;
+  readonly grads: tf.NamedTensorMap;
+  /** First iteration whose total was not finite among unread steps, or -1 (only with period > 1). */
+  readonly badIter: tf.Scalar | null;
+}
+
+/**
+ * detectron2's SimpleTrainer on TensorFlow.js: single loss, single optimizer, single data source.
+ *
+ * ```text
+ * runStep():
+ *   batch = next(data)                       (timed as data_time)
+ *   losses = model(batch); total = Σ losses  (inside tf.tidy, gradients by tf.variableGrads)
+ *   afterBackward hooks                      (trainer.grads may be replaced, e.g. clipped)
+ *   every gatherMetricPeriod steps: one device read of all losses; if the total is not finite,
+ *     throw NonFiniteLossError before the optimizer step; put total_loss (and each loss when
+ *     there are several) and data_time
+ *   optimizer.applyGradients(grads); dispose everything the step made (and the batch)
+ * ```
+ *
+ * With `gatherMetricPeriod > 1`, steps that are not read keep a device-side record of the first
+ * non-finite total, reported at the next read: a NaN is never silent, and no extra device
+ * sync is made.
+ *
+ * @example
+ * ```ts
+ * const trainer = new SimpleTrainer(
+ *   { loss: (b) => tf.losses.softmaxCrossEntropy(b.ys, model.apply(b.xs, { training: true }) as tf.Tensor) as tf.Scalar, variables: model },
+ *   batches, tf.train.adam(1e-3), { log: 'runs/x.sqlite' },
+ * );
+ * await trainer.train(0, 1000);
+ * ```
+ */
+export class SimpleTrainer<B = unknown> extends TrainerBase {
+  readonly lossFn: LossFn<B>;
+  readonly optimizer: tf.Optimizer;
+  readonly gatherMetricPeriod: number;
+  readonly #data: Iterable<B> | AsyncIterable<B>;
+  #iterator: Iterator<B> | AsyncIterator<B> | null = null;
+  readonly #variables: tf.Variable[] | undefined;
+  readonly #model: tf.LayersModel | null;
+  readonly #disposeBatches: boolean;
+  #lossNames: string[] | null = null;
+  #badIter: tf.Scalar | null = null;
+  /** Gradients of the current step, between backward and the optimizer step (afterBackward hooks). */
+  grads: tf.NamedTensorMap | null = null;
+
+  constructor(model: TrainableModel<B>, data: Iterable<B> | AsyncIterable<B>, optimizer: tf.Optimizer, options: SimpleTrainerOptions = {}) {
+    super(options);
+    const period = options.gatherMetricPeriod ?? 1;
+    if (!Number.isInteger(period) || period < 1) {
+      throw new InvalidArgumentError(`gatherMetricPeriod must be a positive integer, got ${String(period)}`);
+    }
+    this.gatherMetricPeriod = period;
+    if (typeof model === 'function') {
+      this.lossFn = model;
+      this.#variables = undefined;
+      this.#model = null;
+    } else {
+      this.lossFn = model.loss;
+      const vars = model.variables;
+      this.#model = isLayersModel(vars) ? vars : null;
+      this.#variables = vars === undefined ? undefined : isLayersModel(vars) ? vars.trainableWeights.map((w) => w.read() as tf.Variable) : [...vars];
+    }
+    if (data === null || (typeof (data as Iterable<B>)[Symbol.iterator] !== 'function' && typeof (data as AsyncIterable<B>)[Symbol.asyncIterator] !== 'function')) {
+      throw new InvalidArgumentError(`SimpleTrainer data must be an iterable or async iterable of batches, got ${data === null ? 'null' : typeof data}`);
+    }
+    this.#data = data;
+    this.optimizer = optimizer;
+    this.#disposeBatches = options.disposeBatches ?? true;
+  }
+
+  /** The LayersModel given as `variables`, if any (checkpointers save it). */
+  get model(): tf.LayersModel | null {
+    return this.#model;
+  }
+
+  /** The variables trained (explicit or, when not given, every trainable variable). */
+  get variables(): readonly tf.Variable[] | undefined {
+    return this.#variables;
+  }
+
+  protected override hostInfo(): { readonly tfjs: string; readonly backend: string } {
+    return { tfjs: tf.version.tfjs, backend: tf.getBackend() };
+  }
+
+  #nextIterator(): Iterator<B> | AsyncIterator<B> {
+    if (this.#iterator === null) {
+      const d = this.#data as Partial<Iterable<B> & AsyncIterable<B>>;
+      this.#iterator = d[Symbol.iterator] ? d[Symbol.iterator]!() : d[Symbol.asyncIterator]!();
+    }
+    return this.#iterator;
+  }
+
+  runStep(): void | Promise<void> {
+    const start = performance.now();
+    const r = this.#nextIterator().next();
+    if (r instanceof Promise) return r.then((res) => this.#step(res, start));
+    return this.#step(r, start);
+  }
+
+  #forward(batch: B, readThisStep: boolean): Forward {
+    return tf.tidy((): tf.TensorContainer => {
+      let names: string[] = [];
+      let stacked: tf.Tensor1D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.lossFn(batch);
+        let total: tf.Scalar;
+        if (out instanceof tf.Tensor) {
+          names = ['total_loss'];
+          total = out;
+          stacked = tf.keep(tf.reshape(out, [1]) as tf.Tensor1D);
+        } else {
+          names = Object.keys(out);
+          if (names.length === 0) throw new InvalidArgumentError(`the model returned an empty record of losses at iteration ${this.iter}`);
+          const parts = names.map((n) => out[n]!);
+          total = (parts.length === 1 ? parts[0]! : tf.addN(parts)) as tf.Scalar;
+          // Intermediates of the loss function die with the gradient scope: keep the one tensor
+          // metrics are read from.
+          stacked = tf.keep(tf.stack([...parts, total]) as tf.Tensor1D);
+        }
+        return total;
+      }, this.#variables);
+      this.#lossNames = names;
+      if (stacked === null) throw new InvalidArgumentError('the loss function returned no tensor');
+      let badIter: tf.Scalar | null = null;
+      if (this.gatherMetricPeriod > 1) {
+        // Remember the first non-finite total among steps we do not read, without a device sync.
+        const prev = this.#badIter ?? tf.scalar(-1, 'int32');
+        const bad = tf.logicalAnd(tf.less(prev, 0), tf.logicalNot(tf.isFinite(value)));
+        badIter = tf.keep(tf.where(bad, tf.scalar(this.iter, 'int32'), prev));
+        if (readThisStep) {
+          const s = tf.concat([stacked as tf.Tensor1D, tf.cast(badIter, 'float32').reshape([1])]) as tf.Tensor1D;
+          (stacked as tf.Tensor1D).dispose(); // kept above, so this tidy would not free it
+          return { stacked: s, grads, badIter } as unknown as tf.TensorContainer;
+        }
+      }
+      return { stacked, grads, badIter } as unknown as tf.TensorContainer;
+    }) as unknown as Forward;
+  }
+
+  #step(res: IteratorResult<B>, start: number): void | Promise<void> {
+    if (res.done) throw new DataExhaustedError(this.iter);
+    const batch = res.value;
+    const dataTime = (performance.now() - start) / 1000;
+    const read = (this.iter + 1) % this.gatherMetricPeriod === 0;
+    let fwd: Forward;
+    try {
+      fwd = this.#forward(batch, read);
+    } catch (e) {
+      if (this.#disposeBatches) disposeTensors(batch);
+      throw e;
+    }
+    this.#badIter?.dispose();
+    this.#badIter = fwd.badIter;
+    this.grads = fwd.grads;
+    const after = this.afterBackward(null);
+    if (after) {
+      return after.then(
+        () => this.#finish(fwd, batch, read, dataTime),
+        (e: unknown) => {
+          this.#release(fwd, batch);
+          throw e;
+        },
+      );
+    }
+    this.#finish(fwd, batch, read, dataTime);
+  }
+
+  #release(fwd: Forward, batch: B): void {
+    fwd.stacked.dispose();
+    if (this.grads !== null) tf.dispose(this.grads);
+    if (fwd.grads !== this.grads) tf.dispose(fwd.grads);
+    this.grads = null;
+    if (this.#disposeBatches) disposeTensors(batch);
+  }
+
+  #finish(fwd: Forward, batch: B, read: boolean, dataTime: number): void {
+    try {
+      if (read) this.#writeMetrics(fwd.stacked.dataSync(), dataTime);
+      this.optimizer.applyGradients(this.grads!);
+    } finally {
+      this.#release(fwd, batch);
+    }
+  }
+
+  #writeMetrics(values: ArrayLike<number>, dataTime: number): void {
+    const names = this.#lossNames!;
+    const losses: Record<string, number> = {};
+    for (let i = 0; i < names.length; i++) losses[names[i]!] = values[i]!;
+    const total = values[names.length === 1 ? 0 : names.length]!;
+    if (this.gatherMetricPeriod > 1) {
+      const firstBad = values[values.length - 1]!;
+      if (firstBad >= 0 && firstBad !== this.iter) throw new NonFiniteLossError(firstBad, { total_loss: NaN });
+    }
+    // Checked before the optimizer step: a NaN never reaches the weights from this step.
+    if (!Number.isFinite(total)) throw new NonFiniteLossError(this.iter, names.length === 1 ? { total_loss: total } : losses);
+    const all = this.comm.gather<Record<string, number>>({ ...losses, data_time: dataTime });
+    if (!this.comm.isMainProcess()) return;
+    // data_time: the slowest worker is the real latency; losses: mean over workers.
+    let maxData = 0;
+    for (const m of all) maxData = Math.max(maxData, m.data_time!);
+    const storage = this.storage;
+    storage.putScalar('data_time', maxData);
+    let sum = 0;
+    const means: Record<string, number> = {};
+    for (const n of names) {
+      let s = 0;
+      for (const m of all) s += m[n]!;
+      means[n] = s / all.length;
+      sum += means[n]!;
+    }
+    storage.putScalar('total_loss', sum);
+    if (names.length > 1) storage.putScalars(means);
+  }
+
+  /**
+   * The trainer state plus the optimizer's weights (tensors, read back from the device).
+   *
+   * @example
+   * ```ts
+   * const state = await trainer.stateDict();
+   * ```
+   */
+  override async stateDict(): Promise<TrainerState> {
+    const base = await super.stateDict();
+    const weights = await this.optimizer.getWeights();
+    const optimizer = await Promise.all(weights.map(async (w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype, values: Array.from(await w.tensor.data()) })));
+    return { ...base, optimizer };
+  }
+
+  /**
+   * Restores iteration, hook states and (when present) the optimizer's weights.
+   *
+   * @example
+   * ```ts
+   * await trainer.loadStateDict(state);
+   * ```
+   */
+  override async loadStateDict(state: TrainerState): Promise<void> {
+    await super.loadStateDict(state);
+    const saved = state.optimizer as ReadonlyArray<{ name: string; shape: number[]; dtype: tf.DataType; values: number[] }> | undefined;
+    if (saved !== undefined) {
+      const named = saved.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.dtype) }));
+      await this.optimizer.setWeights(named);
+      // The optimizer copies them into its own variables.
+      tf.dispose(named.map((w) => w.tensor));
+    }
+  }
+
+  /** Disposes tensors the trainer keeps between steps. */
+  dispose(): void {
+    this.#badIter?.dispose();
+    this.#badIter = null;
+  }
+}

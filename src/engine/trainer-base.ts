@@ -1,0 +1,545 @@
+import { hostname } from 'node:os';
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import { HookBase, type HookResult } from './hook-base.js';
+import type { LifecycleEvent } from './lifecycle-event.js';
+import { EmptyTrainingRangeError, HookError, TrainerBusyError } from './engine-errors.js';
+import { localComm, type Comm } from './comm.js';
+import { EventStorage } from '../storage/event-storage.js';
+import type { StorageState } from '../storage/storage-state.js';
+import { LogFile } from '../log/log-file.js';
+import type { Durability, RunWriter } from '../log/run-writer.js';
+import type { TrainEvent } from '../events/train-event.js';
+import { InvalidArgumentError } from '../errors/trainledger-error.js';
+
+/**
+ * A hook written as an RxJS pipeline: it receives the lifecycle events and returns an
+ * observable whose subscription does the work. If the pipeline errors, the step fails, and if
+ * it emits a promise, the loop awaits it before going on.
+ *
+ * @example
+ * ```ts
+ * const logEvery100: ReactiveHook = (events$) =>
+ *   events$.pipe(ofType('step-completed'), every(100), tap((e) => console.log(e.iter)));
+ * ```
+ */
+export type ReactiveHook = (events$: Observable<LifecycleEvent>) => Observable<unknown>;
+
+/** Removes a registered hook. */
+export interface HookHandle {
+  remove(): void;
+}
+
+export interface TrainerOptions {
+  /** The log to record the run in: a LogFile or a path. Without one, metrics live in memory only. */
+  readonly log?: LogFile | string | null;
+  /** Run name in the log. Default `'run'`. */
+  readonly runName?: string;
+  /** Anything JSON describing the run (hyper-parameters...), recorded in `run-started`. */
+  readonly config?: unknown;
+  readonly durability?: Durability;
+  /** Samples each metric history keeps. Default 1,000,000. */
+  readonly maxLength?: number;
+  readonly comm?: Comm;
+}
+
+/** A resume point prepared by `resumeOrLoad`: continue run `runId` from `state`. */
+export interface ResumePoint {
+  readonly runId: number;
+  readonly state: StorageState;
+  /** Iteration of the checkpoint (the last step whose effects the checkpoint holds). */
+  readonly iter: number;
+  readonly toSeq: number;
+}
+
+/** The trainer's checkpointable state (detectron2's state_dict). */
+export interface TrainerState {
+  readonly iteration: number;
+  readonly hooks: Readonly<Record<string, unknown>>;
+  readonly [extra: string]: unknown;
+}
+
+type Phase = 'beforeTrain' | 'beforeStep' | 'afterBackward' | 'afterStep' | 'afterTrain';
+
+class ClassEntry {
+  constructor(readonly hook: HookBase) {}
+}
+
+class ReactiveEntry {
+  readonly fn: ReactiveHook;
+  #subject: Subject<LifecycleEvent> | null = null;
+  #subscription: Subscription | null = null;
+  #error: { readonly e: unknown } | null = null;
+  #promises: Promise<unknown>[] = [];
+
+  constructor(fn: ReactiveHook) {
+    this.fn = fn;
+  }
+
+  start(): void {
+    this.#error = null;
+    this.#subject = new Subject<LifecycleEvent>();
+    this.#subscription = this.fn(this.#subject.asObservable()).subscribe({
+      next: (v) => {
+        if (v instanceof Promise) this.#promises.push(v);
+      },
+      // RxJS would report this asynchronously; we capture it and rethrow it in the loop.
+      error: (e: unknown) => {
+        this.#error = { e };
+      },
+    });
+  }
+
+  /** Feeds one event; throws what the pipeline threw; returns a promise if it emitted any. */
+  feed(e: LifecycleEvent): void | Promise<unknown> {
+    this.#subject?.next(e);
+    if (this.#error !== null) throw this.#error.e;
+    if (this.#promises.length > 0) {
+      const all = Promise.all(this.#promises);
+      this.#promises = [];
+      return all;
+    }
+  }
+
+  stop(): void {
+    this.#subscription?.unsubscribe();
+    this.#subject?.complete();
+    this.#subscription = null;
+    this.#subject = null;
+  }
+}
+
+type Entry = ClassEntry | ReactiveEntry;
+
+const PHASES: readonly Phase[] = ['beforeTrain', 'beforeStep', 'afterBackward', 'afterStep', 'afterTrain'];
+
+function isPromise(v: unknown): v is Promise<unknown> {
+  return v !== undefined && v !== null && typeof (v as Promise<unknown>).then === 'function';
+}
+
+function hookName(entry: Entry): string {
+  return entry instanceof ClassEntry ? entry.hook.constructor.name : entry.fn.name || 'reactive hook';
+}
+
+/**
+ * The training loop with hooks (detectron2's TrainerBase), with the lifecycle as an observable
+ * and every metric recorded in an append-only log.
+ *
+ * ```text
+ * train(startIter, maxIter):
+ *   run-started → log
+ *   beforeTrain hooks
+ *   for iter in [startIter, maxIter):
+ *     beforeStep hooks        (storage.iter === iter)
+ *     runStep()               (subclass; calls afterBackward hooks between backward and update)
+ *     afterStep hooks         (storage.iter === iter)
+ *     storage.step()          → iter + 1
+ *   afterTrain hooks          (always; iter === maxIter after success, === k after a failure at k)
+ *   run-completed | run-stopped | run-failed → log
+ * ```
+ *
+ * Hooks (class or reactive) run in registration order. An error thrown by any hook or by
+ * runStep fails the step at once: it is recorded in the log (`hook-failed`, `run-failed`),
+ * afterTrain still runs, and `train()` rejects with it.
+ *
+ * @example
+ * ```ts
+ * class MyTrainer extends TrainerBase {
+ *   runStep() { this.storage.putScalar('x', this.iter); }
+ * }
+ * await new MyTrainer().train(0, 10);
+ * ```
+ */
+export abstract class TrainerBase {
+  /** The iteration being run. */
+  iter = 0;
+  startIter = 0;
+  maxIter = 0;
+  readonly options: TrainerOptions;
+  readonly comm: Comm;
+  #storage: EventStorage;
+  readonly #events = new Subject<LifecycleEvent>();
+  /** Every lifecycle event of every `train()` (for observers; hooks should use `register`). */
+  readonly events$: Observable<LifecycleEvent> = this.#events.asObservable();
+  #entries: Entry[] = [];
+  #byPhase: Record<Phase, Entry[]> = { beforeTrain: [], beforeStep: [], afterBackward: [], afterStep: [], afterTrain: [] };
+  #hasReactive = false;
+  #busy = false;
+  #stopReason: string | null = null;
+  #writer: RunWriter | null = null;
+  #log: LogFile | null = null;
+  #ownsLog = false;
+  #resume: ResumePoint | null = null;
+
+  constructor(options: TrainerOptions = {}) {
+    this.options = options;
+    this.comm = options.comm ?? localComm;
+    this.#storage = new EventStorage({ maxLength: options.maxLength });
+  }
+
+  /** The EventStorage of the current (or last) `train()` call. */
+  get storage(): EventStorage {
+    return this.#storage;
+  }
+
+  /** The run's log writer while training with a log. */
+  get runWriter(): RunWriter | null {
+    return this.#writer;
+  }
+
+  /** The log file, once opened. */
+  get log(): LogFile | null {
+    return this.#log;
+  }
+
+  /** @internal Prepared by resume logic: the next train() continues this run from this state. */
+  setResumePoint(point: ResumePoint | null): void {
+    this.#resume = point;
+  }
+
+  /**
+   * Registers hooks (class hooks or reactive hooks) after those already registered; null and
+   * undefined entries are dropped. The handle removes them again.
+   *
+   * @example
+   * ```ts
+   * const handle = trainer.register(new IterationTimer(), (e$) => e$.pipe(ofType('step-completed'), every(10), tap(log)));
+   * handle.remove();
+   * ```
+   */
+  register(...hooks: ReadonlyArray<HookBase | ReactiveHook | null | undefined>): HookHandle {
+    const added: Entry[] = [];
+    for (const h of hooks) {
+      if (h === null || h === undefined) continue;
+      if (h instanceof HookBase) {
+        h.attach(this);
+        added.push(new ClassEntry(h));
+      } else if (typeof h === 'function') {
+        added.push(new ReactiveEntry(h));
+      } else {
+        throw new InvalidArgumentError(`register() takes HookBase instances or functions (reactive hooks), got ${typeof h}`);
+      }
+    }
+    this.#entries = [...this.#entries, ...added];
+    this.#reindex();
+    if (this.#busy) for (const e of added) if (e instanceof ReactiveEntry) e.start();
+    return {
+      remove: () => {
+        this.#entries = this.#entries.filter((e) => !added.includes(e));
+        for (const e of added) {
+          if (e instanceof ReactiveEntry) e.stop();
+          else e.hook.attach(null);
+        }
+        this.#reindex();
+      },
+    };
+  }
+
+  /** Registered class hooks, in order. */
+  get hooks(): readonly HookBase[] {
+    return this.#entries.filter((e): e is ClassEntry => e instanceof ClassEntry).map((e) => e.hook);
+  }
+
+  #reindex(): void {
+    // Per phase, only the entries that do something there: an empty hook method costs nothing.
+    const byPhase = {} as Record<Phase, Entry[]>;
+    for (const phase of PHASES) {
+      byPhase[phase] = this.#entries.filter((e) => e instanceof ReactiveEntry || e.hook[phase] !== HookBase.prototype[phase]);
+    }
+    this.#byPhase = byPhase;
+    this.#hasReactive = this.#entries.some((e) => e instanceof ReactiveEntry);
+  }
+
+  /**
+   * Ends training cleanly after the current iteration (early stopping): afterTrain runs and the
+   * run is recorded as stopped with `reason`.
+   */
+  requestStop(reason: string): void {
+    this.#stopReason = reason;
+  }
+
+  /** Emits a lifecycle event to observers of events$ (reactive hooks get theirs in phases). */
+  #emit(e: LifecycleEvent): void {
+    if (this.#events.observed) this.#events.next(e);
+  }
+
+  #fail(entry: Entry, phase: string, error: unknown): never {
+    if (error instanceof HookError) throw error;
+    const name = hookName(entry);
+    const err = new HookError(name, phase, this.iter, error);
+    this.#storage.append({
+      type: 'hook-failed',
+      v: 1,
+      data: { hook: name, phase, iter: this.iter, message: err.message, stack: (error as Error)?.stack },
+    });
+    throw err;
+  }
+
+  /**
+   * Runs one phase over its hooks in order. Returns a promise only if some hook returned one, so
+   * synchronous hooks never pay for a promise.
+   */
+  #run(phase: Phase, event: LifecycleEvent | null): void | Promise<void> {
+    const entries = this.#byPhase[phase];
+    if (event !== null) this.#emit(event);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      let r: HookResult | Promise<unknown>;
+      try {
+        if (entry instanceof ClassEntry) r = entry.hook[phase]();
+        else r = event === null ? undefined : entry.feed(event);
+      } catch (e) {
+        this.#fail(entry, phase, e);
+      }
+      if (isPromise(r)) return this.#continueAsync(phase, event, i, r);
+    }
+  }
+
+  async #continueAsync(phase: Phase, event: LifecycleEvent | null, at: number, pending: Promise<unknown>): Promise<void> {
+    const entries = this.#byPhase[phase];
+    try {
+      await pending;
+    } catch (e) {
+      this.#fail(entries[at]!, phase, e);
+    }
+    for (let i = at + 1; i < entries.length; i++) {
+      const entry = entries[i]!;
+      try {
+        if (entry instanceof ClassEntry) await entry.hook[phase]();
+        else if (event !== null) await entry.feed(event);
+      } catch (e) {
+        this.#fail(entry, phase, e);
+      }
+    }
+  }
+
+  /** Runs the afterBackward hooks (called by runStep between backward and the optimizer). */
+  afterBackward(event: LifecycleEvent | null): void | Promise<void> {
+    return this.#run('afterBackward', event);
+  }
+
+  /** One iteration's work. Subclasses implement it. */
+  abstract runStep(): void | Promise<void>;
+
+  #openLog(): void {
+    const option = this.options.log;
+    if (option === undefined || option === null) return;
+    if (typeof option === 'string') {
+      this.#log = LogFile.open(option);
+      this.#ownsLog = true;
+    } else {
+      this.#log = option;
+    }
+  }
+
+  /** Metadata recorded with the run (subclasses add the backend, etc.). */
+  protected hostInfo(): { readonly tfjs?: string; readonly backend?: string } {
+    return {};
+  }
+
+  #startRun(startIter: number, maxIter: number): void {
+    this.#openLog();
+    const resume = this.#resume;
+    this.#resume = null;
+    const log = this.#log;
+    let writer: RunWriter | null = null;
+    if (log !== null) {
+      writer = resume ? log.appendToRun(resume.runId, { durability: this.options.durability }) : log.createRun({ name: this.options.runName ?? 'run' }, { durability: this.options.durability });
+    }
+    this.#writer = writer;
+    const onEvent = (e: TrainEvent): void => {
+      if (e.type === 'scalar' && (this.#hasReactive || this.#events.observed)) {
+        this.#phaseEvent({ type: 'metric-recorded', iter: e.data.iter, name: e.data.name, value: e.data.value });
+      }
+    };
+    if (resume) {
+      this.#storage = new EventStorage({ sink: writer, state: resume.state, onEvent });
+      this.#storage.append({ type: 'resumed', v: 1, data: { iter: resume.iter, toSeq: resume.toSeq, wallTime: Date.now() / 1000 } });
+    } else {
+      this.#storage = new EventStorage({ sink: writer, startIter, maxLength: this.options.maxLength, onEvent });
+      const extra = this.hostInfo();
+      this.#storage.append({
+        type: 'run-started',
+        v: 1,
+        data: {
+          name: this.options.runName ?? 'run',
+          config: this.options.config ?? null,
+          startIter,
+          maxIter,
+          historyMaxLength: this.#storage.maxLength,
+          wallTime: Date.now() / 1000,
+          host: { hostname: hostname(), platform: `${process.platform}-${process.arch}`, node: process.version, pid: process.pid, ...extra },
+        },
+      });
+    }
+  }
+
+  /** Delivers a metric event to reactive hooks outside the phase loop (from inside a put). */
+  #phaseEvent(e: LifecycleEvent): void {
+    this.#emit(e);
+    for (const entry of this.#entries) {
+      if (!(entry instanceof ReactiveEntry)) continue;
+      try {
+        const r = entry.feed(e);
+        if (isPromise(r)) r.catch(() => {}); // metric events cannot be awaited mid-put; errors still fail via the throw path
+      } catch (err) {
+        this.#fail(entry, 'metric-recorded', err);
+      }
+    }
+  }
+
+  /**
+   * Runs the loop from `startIter` to `maxIter` (exclusive). Resolves when training completed or
+   * stopped; rejects with the error that failed it, after afterTrain ran and the failure was
+   * logged.
+   *
+   * @example
+   * ```ts
+   * await trainer.train(0, 1000);
+   * ```
+   */
+  async train(startIter: number, maxIter: number): Promise<void> {
+    if (this.#busy) throw new TrainerBusyError();
+    for (const [name, v] of [['startIter', startIter], ['maxIter', maxIter]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError(`train(): ${name} must be a non-negative integer, got ${String(v)}`);
+    }
+    if (startIter >= maxIter) throw new EmptyTrainingRangeError(startIter, maxIter);
+    this.#busy = true;
+    this.#stopReason = null;
+    this.iter = this.startIter = startIter;
+    this.maxIter = maxIter;
+    let failure: { readonly e: unknown } | null = null;
+    try {
+      this.#startRun(startIter, maxIter);
+      for (const e of this.#entries) if (e instanceof ReactiveEntry) e.start();
+      const r0 = this.#run('beforeTrain', { type: 'train-started', iter: startIter, startIter, maxIter });
+      if (r0) await r0;
+      let lastYield = performance.now();
+      const hasStepEvents = (): boolean => this.#hasReactive || this.#events.observed;
+      for (; this.iter < maxIter; this.iter++) {
+        const r1 = this.#run('beforeStep', hasStepEvents() ? { type: 'step-started', iter: this.iter } : null);
+        if (r1) await r1;
+        const r2 = this.runStep();
+        if (r2) await r2;
+        const r3 = this.#run('afterStep', hasStepEvents() ? { type: 'step-completed', iter: this.iter } : null);
+        if (r3) await r3;
+        // This keeps the invariant: in every hook of iteration k, storage.iter === trainer.iter === k.
+        this.#storage.step();
+        if (this.#stopReason !== null) {
+          this.iter++;
+          break;
+        }
+        // A fully synchronous loop would starve timers, signals and I/O for the whole run.
+        const now = performance.now();
+        if (now - lastYield > 100) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
+      }
+    } catch (e) {
+      failure = { e };
+    }
+    const outcome: LifecycleEvent =
+      failure !== null
+        ? { type: 'train-failed', iter: this.iter, error: failure.e }
+        : this.#stopReason !== null
+          ? { type: 'train-stopped', iter: this.iter, reason: this.#stopReason }
+          : { type: 'train-completed', iter: this.iter };
+    failure = await this.#afterTrain(outcome, failure);
+    this.#busy = false;
+    if (failure !== null) throw failure.e;
+  }
+
+  /** afterTrain for every hook (even when one throws), the end event, closing the log. */
+  async #afterTrain(outcome: LifecycleEvent, failure: { readonly e: unknown } | null): Promise<{ readonly e: unknown } | null> {
+    this.#emit(outcome);
+    for (const entry of this.#byPhase.afterTrain) {
+      try {
+        if (entry instanceof ClassEntry) await entry.hook.afterTrain();
+        else await entry.feed(outcome);
+      } catch (e) {
+        try {
+          this.#fail(entry, 'afterTrain', e);
+        } catch (wrapped) {
+          failure ??= { e: wrapped };
+        }
+      }
+    }
+    for (const e of this.#entries) if (e instanceof ReactiveEntry) e.stop();
+    const wallTime = Date.now() / 1000;
+    try {
+      if (failure !== null) {
+        const err = failure.e as Error;
+        this.#storage.append({ type: 'run-failed', v: 1, data: { iter: this.iter, wallTime, message: err?.message ?? String(err), stack: err?.stack } });
+      } else if (this.#stopReason !== null) {
+        this.#storage.append({ type: 'run-stopped', v: 1, data: { iter: this.iter, wallTime, reason: this.#stopReason } });
+      } else {
+        this.#storage.append({ type: 'run-completed', v: 1, data: { iter: this.iter, wallTime } });
+      }
+    } catch (e) {
+      failure ??= { e };
+    }
+    if (this.#writer !== null) {
+      try {
+        await this.#writer.close();
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+    if (this.#ownsLog) {
+      this.#log?.close();
+      this.#log = null;
+      this.#ownsLog = false;
+    }
+    return failure;
+  }
+
+  /**
+   * The state to checkpoint: iteration and the state of every hook that has one, keyed by
+   * `stateKey` (the class name; a second hook of the same class gets `Name#2`, and so on).
+   *
+   * @example
+   * ```ts
+   * const state = await trainer.stateDict();
+   * ```
+   */
+  async stateDict(): Promise<TrainerState> {
+    const hooks: Record<string, unknown> = {};
+    const seen = new Map<string, number>();
+    for (const h of this.hooks) {
+      const sd = h.stateDict();
+      const base = h.stateKey;
+      const n = (seen.get(base) ?? 0) + 1;
+      seen.set(base, n);
+      if (sd === undefined) continue;
+      hooks[n === 1 ? base : `${base}#${n}`] = sd;
+    }
+    return { iteration: this.iter, hooks };
+  }
+
+  /**
+   * Restores what `stateDict` returned. Unknown hook keys produce a warning, as in detectron2.
+   *
+   * @example
+   * ```ts
+   * await trainer.loadStateDict(saved);
+   * ```
+   */
+  async loadStateDict(state: TrainerState): Promise<void> {
+    this.iter = state.iteration;
+    const seen = new Map<string, number>();
+    const used = new Set<string>();
+    for (const h of this.hooks) {
+      const base = h.stateKey;
+      const n = (seen.get(base) ?? 0) + 1;
+      seen.set(base, n);
+      const key = n === 1 ? base : `${base}#${n}`;
+      if (key in state.hooks) {
+        h.loadStateDict(state.hooks[key]);
+        used.add(key);
+      }
+    }
+    for (const key of Object.keys(state.hooks)) {
+      if (!used.has(key)) process.emitWarning(`cannot find a hook for state key ${JSON.stringify(key)}; its state is ignored`, { code: 'TRAINLEDGER_UNKNOWN_HOOK_STATE' });
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { tf } from '../tf-setup.js';
+import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
+import { HookBase } from '../../src/engine/hook-base.js';
+import { NonFiniteLossError, DataExhaustedError } from '../../src/engine/engine-errors.js';
+import { localComm } from '../../src/engine/comm.js';
+import { LogFile } from '../../src/log/log-file.js';
+import { replayRun } from '../../src/log/replay.js';
+import { tempDir } from '../helpers.js';
+
+type Batch = { x: tf.Tensor1D; y: tf.Tensor1D };
+
+function* linearData(n = Infinity): Generator<Batch> {
+  for (let i = 0; i < n; i++) yield { x: tf.tensor1d([1, 2, 3, 4]), y: tf.tensor1d([2, 4, 6, 8]) };
+}
+
+function linearModel() {
+  const w = tf.variable(tf.scalar(0), true, `w${Math.random()}`);
+  const loss = (b: Batch) => tf.losses.meanSquaredError(b.y, b.x.mul(w)) as tf.Scalar;
+  return { w, model: { loss, variables: [w] } };
+}
+
+test('SimpleTrainer trains plain variables and records total_loss and data_time', async () => {
+  const { w, model } = linearModel();
+  const t = new SimpleTrainer(model, linearData(), tf.train.sgd(0.02));
+  await t.train(0, 50);
+  assert.ok(Math.abs(w.dataSync()[0]! - 2) < 0.05, `w = ${w.dataSync()[0]}`);
+  const latest = t.storage.latest();
+  assert.deepEqual(Object.keys(latest).sort(), ['data_time', 'total_loss']);
+  assert.equal(t.storage.history('total_loss').length, 50);
+  assert.ok(latest.total_loss![0] < 0.1);
+  w.dispose();
+});
+
+test('a record of losses puts total_loss and each loss; a single loss only total_loss', async () => {
+  const w = tf.variable(tf.scalar(1));
+  const t = new SimpleTrainer({ loss: () => ({ a: w.square() as tf.Scalar, b: w.mul(2) as tf.Scalar }), variables: [w] }, linearData(), tf.train.sgd(0.1));
+  await t.train(0, 2);
+  const l = t.storage.latest();
+  assert.deepEqual(Object.keys(l).sort(), ['a', 'b', 'data_time', 'total_loss']);
+  assert.ok(Math.abs(l.total_loss![0] - (l.a![0] + l.b![0])) < 1e-6);
+  w.dispose();
+});
+
+test('a LayersModel can be trained through its trainable weights', async () => {
+  const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1], useBias: false, kernelInitializer: 'zeros' })] });
+  const loss = (b: Batch) => tf.losses.meanSquaredError(b.y, (m.apply(b.x.reshape([4, 1]), { training: true }) as tf.Tensor).reshape([4])) as tf.Scalar;
+  const t = new SimpleTrainer({ loss, variables: m }, linearData(), tf.train.sgd(0.02));
+  await t.train(0, 60);
+  assert.ok(Math.abs((m.getWeights()[0]!.dataSync()[0] ?? 0) - 2) < 0.05);
+  assert.equal(t.model, m);
+  m.dispose();
+});
+
+test('a non-finite loss throws naming the iteration and losses before the optimizer step', async () => {
+  const w = tf.variable(tf.scalar(1));
+  const t = new SimpleTrainer({ loss: () => ({ good: w.square() as tf.Scalar, bad: w.mul(tf.scalar(t.iter === 3 ? NaN : 1)) as tf.Scalar }), variables: [w] }, linearData(), tf.train.sgd(0.01));
+  let before3 = NaN;
+  t.register(new (class extends HookBase {
+    override afterStep() { if (this.trainer.iter === 2) before3 = w.dataSync()[0]!; }
+  })());
+  await assert.rejects(t.train(0, 10), (e: unknown) => e instanceof NonFiniteLossError && e.iter === 3 && /iteration=3/.test(e.message) && Number.isNaN(e.losses.bad));
+  assert.equal(w.dataSync()[0], before3, 'the weights did not take the NaN step');
+  assert.equal(t.iter, 3);
+  w.dispose();
+});
+
+test('with gatherMetricPeriod 5 metrics are written at iterations 4, 9, ... and a NaN in an unread step is still reported', async () => {
+  const w = tf.variable(tf.scalar(1));
+  const t = new SimpleTrainer({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.01), { gatherMetricPeriod: 5 });
+  await t.train(0, 20);
+  assert.deepEqual(t.storage.history('total_loss').values().map((v) => v[1]), [4, 9, 14, 19]);
+  const t2 = new SimpleTrainer({ loss: () => w.mul(tf.scalar(t2.iter === 6 ? Infinity : 1)) as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.01), { gatherMetricPeriod: 5 });
+  await assert.rejects(t2.train(0, 20), (e: unknown) => e instanceof NonFiniteLossError && e.iter === 6);
+  assert.equal(t2.iter, 9, 'detected at the next read, iteration 9');
+  t.dispose();
+  t2.dispose();
+  w.dispose();
+});
+
+test('the number of tensors stays flat over 1,000 steps', async () => {
+  const { w, model } = linearModel();
+  const t = new SimpleTrainer(model, linearData(), tf.train.adam(0.01));
+  await t.train(0, 10);
+  const before = tf.memory().numTensors;
+  await t.train(10, 1010);
+  assert.equal(tf.memory().numTensors, before);
+  t.dispose();
+  w.dispose();
+});
+
+test('losses are read from the device once per written step, never once per scalar', async () => {
+  const w = tf.variable(tf.scalar(1));
+  const t = new SimpleTrainer({ loss: () => ({ a: w.square() as tf.Scalar, b: w.mul(2) as tf.Scalar, c: w.mul(3) as tf.Scalar }), variables: [w] }, linearData(), tf.train.sgd(0.01), { gatherMetricPeriod: 2 });
+  const proto = tf.Tensor.prototype;
+  const orig = { dataSync: proto.dataSync, data: proto.data, arraySync: proto.arraySync, array: proto.array };
+  let reads = 0;
+  proto.dataSync = function (this: tf.Tensor) { reads++; return orig.dataSync.call(this); } as typeof proto.dataSync;
+  proto.data = function (this: tf.Tensor) { reads++; return orig.data.call(this); } as typeof proto.data;
+  proto.arraySync = function (this: tf.Tensor) { reads++; return orig.arraySync.call(this); } as typeof proto.arraySync;
+  proto.array = function (this: tf.Tensor) { reads++; return orig.array.call(this); } as typeof proto.array;
+  try {
+    await t.train(0, 10);
+  } finally {
+    Object.assign(proto, orig);
+  }
+  assert.equal(reads, 5);
+  t.dispose();
+  w.dispose();
+});
+
+test('afterBackward hooks see the gradients and may replace them (clipping)', async () => {
+  const w = tf.variable(tf.scalar(10));
+  class ClipToZero extends HookBase {
+    seen = 0;
+    override afterBackward() {
+      const t = this.trainer as SimpleTrainer;
+      this.seen = Object.keys(t.grads!).length;
+      const clipped: tf.NamedTensorMap = {};
+      for (const [k, g] of Object.entries(t.grads!)) clipped[k] = tf.zerosLike(g);
+      tf.dispose(t.grads!);
+      t.grads = clipped;
+    }
+  }
+  const hook = new ClipToZero();
+  const t = new SimpleTrainer({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.1));
+  t.register(hook);
+  const before = tf.memory().numTensors;
+  await t.train(0, 5);
+  assert.equal(hook.seen, 1);
+  assert.equal(w.dataSync()[0], 10);
+  assert.equal(tf.memory().numTensors, before);
+  w.dispose();
+});
+
+test('async iterables feed the trainer and running out of data is a typed error', async () => {
+  const w = tf.variable(tf.scalar(1));
+  async function* gen() { for (let i = 0; i < 3; i++) yield i; }
+  const t = new SimpleTrainer({ loss: () => w.square() as tf.Scalar, variables: [w] }, gen(), tf.train.sgd(0.1));
+  await assert.rejects(t.train(0, 5), (e: unknown) => e instanceof DataExhaustedError && /iteration 3/.test(e.message));
+  w.dispose();
+});
+
+test('stateDict includes the optimizer weights and loadStateDict restores them', async () => {
+  const w = tf.variable(tf.scalar(1));
+  const opt = tf.train.adam(0.1);
+  const t = new SimpleTrainer({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), opt);
+  await t.train(0, 3);
+  const sd = await t.stateDict();
+  assert.equal(sd.iteration, 3);
+  const saved = sd.optimizer as Array<{ name: string; values: number[] }>;
+  assert.ok(saved.length >= 3);
+  const opt2 = tf.train.adam(0.1);
+  const t2 = new SimpleTrainer({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), opt2);
+  await t2.loadStateDict(sd);
+  const again = (await t2.stateDict()).optimizer as Array<{ name: string; values: number[] }>;
+  assert.deepEqual(again.map((x) => x.values), saved.map((x) => x.values));
+  w.dispose();
+});
+
+test('a trained run replays from its log to the same metrics', async () => {
+  const path = join(tempDir(), 't.sqlite');
+  const { w, model } = linearModel();
+  const t = new SimpleTrainer(model, linearData(), tf.train.sgd(0.01), { log: path, runName: 'lin', config: { lr: 0.01 } });
+  await t.train(0, 30);
+  const log = LogFile.open(path, { readonly: true });
+  const { state } = replayRun(log, log.run('lin').id);
+  assert.deepEqual(state.metrics.histories[state.metrics.index.get('total_loss')!]!.values(), t.storage.history('total_loss').values());
+  assert.equal(state.info.status, 'completed');
+  assert.deepEqual(state.info.run?.config, { lr: 0.01 });
+  log.close();
+  w.dispose();
+});
+
+test('the single-process comm gathers one value', () => {
+  assert.deepEqual(localComm.gather({ a: 1 }), [{ a: 1 }]);
+  assert.equal(localComm.worldSize, 1);
+  assert.ok(localComm.isMainProcess());
+});
