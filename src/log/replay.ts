@@ -18,6 +18,8 @@ export interface ReplayOptions {
    * the live writer saw.
    */
   readonly onEvent?: (stateBefore: StorageState, e: TrainEvent) => void;
+  /** Also call `onEvent` before every step event (what a live afterStep hook saw). */
+  readonly withSteps?: boolean;
   /** A snapshot cache to start from (and fill). Ignored when `onEvent` is given. */
   readonly cache?: SnapshotCache | null;
 }
@@ -50,6 +52,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   const names = log.names(runId);
   const ranges = log.timeline(runId);
   const onEvent = options.onEvent;
+  const withSteps = options.withSteps ?? false;
   const cache = onEvent ? null : (options.cache ?? null);
   let state = initialState();
   let lastSeq = -1;
@@ -77,7 +80,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
       const events = decodeBatch(batch.body, names);
       if (onEvent) {
         for (const e of events) {
-          if (e.type !== 'scalar' && e.type !== 'step') {
+          if (e.type !== 'scalar' && (e.type !== 'step' || withSteps)) {
             flush();
             onEvent(state, e);
           }
