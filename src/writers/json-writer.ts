@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricWriter } from './metric-writer.js';
+import type { MetricWriter, WriterCursor } from './metric-writer.js';
 import { metricsLine } from './python-json.js';
 import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
@@ -68,8 +68,9 @@ export class JSONWriter implements MetricWriter {
     return { iter: this.#lastWrite };
   }
 
-  restore(cursor: { readonly iter: number }): void {
-    this.#lastWrite = cursor.iter;
+  restore(cursor: WriterCursor | null): void {
+    const iter = cursor?.iter ?? -1;
+    this.#lastWrite = iter;
     if (this.#fd !== null) {
       closeSync(this.#fd);
       this.#fd = null;
@@ -79,7 +80,7 @@ export class JSONWriter implements MetricWriter {
     // resumed run writes those iterations exactly once.
     const kept = readFileSync(this.path, 'utf8')
       .split('\n')
-      .filter((line) => line.length > 0 && lineIteration(line) <= cursor.iter);
+      .filter((line) => line.length > 0 && lineIteration(line) <= iter);
     writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
   }
 

@@ -1,21 +1,30 @@
+import type { ResumedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
 import type { StorageState } from '../storage/storage-state.js';
 
+/** A writer's position, as recorded in the log by `writer-cursor` events. */
+export type WriterCursor = Pick<WriterCursorData, 'iter' | 'detail'>;
+
 /**
- * A writer of metrics (detectron2's EventWriter): `write` is called with the storage state at
- * each write point, live by `PeriodicWriter` or offline by `replayWriters`, which is why a
- * writer never reads anything but the state it is given.
+ * A writer of metrics (detectron2's EventWriter). `write` is called with the storage state at
+ * each write point: live by `PeriodicWriter`, or offline by `replayWriters` at the same points,
+ * which is why a writer reads nothing but the state it is given, and why its output from a
+ * replayed log equals the live output.
  *
- * Writers keep a cursor (what they have written). After each write, `PeriodicWriter` records
- * `cursor()` in the log as a `writer-cursor` event, and a resumed writer starts from the cursor in
- * the rebuilt state (`restore`), so no iteration is ever written twice.
+ * After each write, `PeriodicWriter` records `cursor()` in the log. When a run is resumed, each
+ * writer gets `restore` with its cursor as of the resumed state, so no iteration is written
+ * twice and none is missed.
  */
 export interface MetricWriter {
   /** Stable id, unique among a trainer's writers (e.g. `json:metrics.json`). */
   readonly id: string;
-  write(state: StorageState): void;
-  /** The writer's position, as recorded in the log. */
-  cursor(): { readonly iter: number; readonly detail?: unknown };
-  /** Continue from a recorded position (on resume), instead of from the start. */
-  restore(cursor: { readonly iter: number; readonly detail?: unknown }): void;
+  /**
+   * Writes what is new in `state`. May return events to record (e.g. the printer's
+   * `eta_seconds`); they are appended live and already in the log on replay.
+   */
+  write(state: StorageState): readonly TrainEvent[] | void;
+  /** The writer's position, recorded in the log after each write. */
+  cursor(): WriterCursor;
+  /** Continue a resumed run from `cursor` (null: the writer had written nothing yet). */
+  restore(cursor: WriterCursor | null, resume: ResumedData): void;
   close(): void;
 }

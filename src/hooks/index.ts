@@ -1,0 +1,11 @@
+export { BestCheckpointer, type BestCheckpointerOptions } from './best-checkpointer.js';
+export { CallbackHook, type Callbacks } from './callback-hook.js';
+export { saveCheckpoint, type CheckpointSource } from './checkpoint-target.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { EvalHook, flattenResults, type EvalResults } from './eval-hook.js';
+export { IterationTimer } from './iteration-timer.js';
+export { LRScheduler, setLearningRate } from './lr-scheduler.js';
+export { MemoryStats } from './memory-stats.js';
+export { PeriodicCheckpointer, type PeriodicCheckpointerOptions } from './periodic-checkpointer.js';
+export { PeriodicWriter } from './periodic-writer.js';
+export { ProgressBar, type ProgressBarOptions } from './progress-bar.js';

@@ -1,0 +1,68 @@
+import { HookBase } from '../engine/hook-base.js';
+import { consoleLogger, type Logger } from '../util/logger.js';
+import { formatTimedelta } from '../util/format.js';
+
+/**
+ * Puts `time` (seconds per iteration) after `warmup` iterations, and at the end of training
+ * logs the overall speed and how much time went to hooks (detectron2's IterationTimer).
+ * Register it first so its step time covers the other hooks' beforeStep/afterStep.
+ *
+ * @example
+ * ```ts
+ * trainer.register(new IterationTimer(3));
+ * ```
+ */
+export class IterationTimer extends HookBase {
+  readonly warmup: number;
+  readonly logger: Logger;
+  #stepStart = 0;
+  #trainStart = 0;
+  /** Seconds spent between this hook's beforeStep and afterStep (the loop minus hooks around it). */
+  #inSteps = 0;
+  #stepOpen = 0;
+  /** Filled after training: what was logged. */
+  summary: { readonly iterations: number; readonly totalSeconds: number; readonly hookSeconds: number; readonly secondsPerIter: number } | null = null;
+
+  constructor(warmup = 3, options: { readonly logger?: Logger } = {}) {
+    super();
+    this.warmup = warmup;
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  override beforeTrain(): void {
+    this.#trainStart = performance.now();
+    this.#inSteps = 0;
+    this.summary = null;
+  }
+
+  override beforeStep(): void {
+    this.#stepStart = this.#stepOpen = performance.now();
+  }
+
+  override afterStep(): void {
+    const now = performance.now();
+    const t = this.trainer;
+    // +1: this step is done but storage.step() has not counted it yet.
+    const done = t.storage.iter - t.startIter + 1;
+    if (done >= this.warmup) {
+      t.storage.putScalar('time', (now - this.#stepStart) / 1000);
+      this.#inSteps += now - this.#stepOpen;
+    } else {
+      // Warm-up steps (compilation, allocation) are left out of the overall speed.
+      this.#trainStart = now;
+      this.#inSteps = 0;
+    }
+  }
+
+  override afterTrain(): void {
+    const total = (performance.now() - this.#trainStart) / 1000;
+    const steps = this.#inSteps / 1000;
+    const iterations = this.trainer.storage.iter + 1 - this.trainer.startIter - this.warmup;
+    const hookSeconds = Math.max(0, total - steps);
+    this.summary = { iterations, totalSeconds: total, hookSeconds, secondsPerIter: iterations > 0 ? steps / iterations : NaN };
+    if (iterations > 0 && steps > 0) {
+      this.logger.info(`Overall training speed: ${iterations} iterations in ${formatTimedelta(steps)} (${(steps / iterations).toFixed(4)} s / it)`);
+    }
+    this.logger.info(`Total training time: ${formatTimedelta(total)} (${formatTimedelta(hookSeconds)} on hooks)`);
+  }
+}

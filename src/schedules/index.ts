@@ -1,0 +1,1 @@
+export { constantLR, cosineLR, linearWarmup, multiStepLR, stepLR, type LRSchedule } from './lr-schedule.js';

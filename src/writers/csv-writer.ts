@@ -1,0 +1,114 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { MetricWriter, WriterCursor } from './metric-writer.js';
+import { wallTimeAt } from './wall-time.js';
+import { pythonFloat } from './python-json.js';
+import type { StorageState } from '../storage/storage-state.js';
+
+const HEADER = 'iteration,name,value,wall_time\n';
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * Every sample of every metric in long format — `iteration,name,value,wall_time` — raw (not
+ * smoothed), appended at each write: the file to load into pandas, R or a spreadsheet. Its
+ * cursor is the number of samples of each metric already written.
+ *
+ * @example
+ * ```ts
+ * new PeriodicWriter([new CSVWriter('out/metrics.csv')]);
+ * ```
+ */
+export class CSVWriter implements MetricWriter {
+  readonly id: string;
+  readonly path: string;
+  #fd: number | null = null;
+  #written = new Map<string, number>();
+  #lastIter = -1;
+
+  constructor(path: string, options: { readonly id?: string } = {}) {
+    this.path = path;
+    this.id = options.id ?? `csv:${path}`;
+  }
+
+  #open(): number {
+    if (this.#fd === null) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const fresh = !existsSync(this.path) || readFileSync(this.path).length === 0;
+      this.#fd = openSync(this.path, 'a');
+      if (fresh) writeSync(this.#fd, HEADER);
+    }
+    return this.#fd;
+  }
+
+  write(state: StorageState): void {
+    const rows: Array<[number, string, number]> = [];
+    const m = state.metrics;
+    for (let i = 0; i < m.names.length; i++) {
+      const name = m.names[i]!;
+      const h = m.histories[i]!;
+      const done = this.#written.get(name) ?? 0;
+      const fresh = Math.min(h.count - done, h.length);
+      if (fresh <= 0) continue;
+      const values = h.values();
+      for (let j = values.length - fresh; j < values.length; j++) rows.push([values[j]![1], name, values[j]![0]]);
+      this.#written.set(name, h.count);
+    }
+    if (rows.length === 0) return;
+    rows.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    const text = rows.map(([it, name, v]) => `${it},${csvField(name)},${pythonFloat(v)},${wallTimeAt(state, it).toFixed(6)}\n`).join('');
+    writeSync(this.#open(), text);
+    this.#lastIter = Math.max(this.#lastIter, rows[rows.length - 1]![0]);
+  }
+
+  cursor(): WriterCursor {
+    return { iter: this.#lastIter, detail: Object.fromEntries(this.#written) };
+  }
+
+  restore(cursor: WriterCursor | null): void {
+    this.#written = new Map(Object.entries((cursor?.detail as Record<string, number> | undefined) ?? {}));
+    this.#lastIter = cursor?.iter ?? -1;
+    this.close();
+    if (!existsSync(this.path)) return;
+    // Rows past the cursor came from iterations the resumed run abandons: keep only what the
+    // recorded cursor says was written.
+    const budget = new Map(this.#written);
+    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+    const kept = [lines[0] ?? HEADER.trim()];
+    for (const line of lines.slice(1)) {
+      const name = parseName(line);
+      const left = budget.get(name) ?? 0;
+      if (left > 0) {
+        kept.push(line);
+        budget.set(name, left - 1);
+      }
+    }
+    writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
+  }
+
+  close(): void {
+    if (this.#fd !== null) {
+      closeSync(this.#fd);
+      this.#fd = null;
+    }
+  }
+}
+
+function parseName(line: string): string {
+  const rest = line.slice(line.indexOf(',') + 1);
+  if (rest.startsWith('"')) {
+    let out = '';
+    for (let i = 1; i < rest.length; i++) {
+      if (rest[i] === '"') {
+        if (rest[i + 1] === '"') {
+          out += '"';
+          i++;
+        } else break;
+      } else out += rest[i];
+    }
+    return out;
+  }
+  return rest.slice(0, rest.indexOf(','));
+}

@@ -1,0 +1,84 @@
+import type { MetricWriter, WriterCursor } from './metric-writer.js';
+import { EventFileWriter } from './tensorboard/event-file-writer.js';
+import { wallTimeAt } from './wall-time.js';
+import type { ResumedData } from '../events/train-event.js';
+import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
+import type { StorageState } from '../storage/storage-state.js';
+
+export interface TensorBoardWriterOptions {
+  /** Smoothing window in iterations. Default 20. */
+  readonly window?: number;
+  /** Event file name (default: TensorFlow's `events.out.tfevents.<time>.<host>`). */
+  readonly fileName?: string;
+  readonly id?: string;
+}
+
+/**
+ * Writes scalars as TensorBoard event files (detectron2's TensorboardXWriter): the smoothed latest
+ * value of every metric put since the last write, at its iteration, stamped with the wall time
+ * of that step. On resume it writes a `SessionLog START` at the resumed step, so TensorBoard
+ * discards points a crashed process had written past it.
+ *
+ * @example
+ * ```ts
+ * new PeriodicWriter([new TensorBoardWriter('runs/tb')]);
+ * ```
+ */
+export class TensorBoardWriter implements MetricWriter {
+  readonly id: string;
+  readonly dir: string;
+  readonly window: number;
+  readonly #fileName: string | undefined;
+  #file: EventFileWriter | null = null;
+  #lastWrite = -1;
+
+  constructor(dir: string, options: TensorBoardWriterOptions = {}) {
+    this.dir = dir;
+    this.window = options.window ?? 20;
+    this.#fileName = options.fileName;
+    this.id = options.id ?? `tensorboard:${dir}`;
+  }
+
+  #open(wallTime: number): EventFileWriter {
+    return (this.#file ??= new EventFileWriter(this.dir, { fileName: this.#fileName, wallTime }));
+  }
+
+  write(state: StorageState): void {
+    const byIter = new Map<number, Array<[string, number]>>();
+    const latest = latestWithSmoothingHintOf(state, this.window);
+    for (const name of Object.keys(latest)) {
+      const [value, iter] = latest[name]!;
+      if (iter <= this.#lastWrite) continue;
+      let list = byIter.get(iter);
+      if (!list) byIter.set(iter, (list = []));
+      list.push([name, value]);
+    }
+    if (byIter.size === 0) return;
+    const iters = [...byIter.keys()].sort((a, b) => a - b);
+    const file = this.#open(state.info.run?.wallTime ?? wallTimeAt(state, iters[0]!));
+    for (const it of iters) file.writeScalars(it, wallTimeAt(state, it), byIter.get(it)!);
+    file.flush();
+    this.#lastWrite = iters[iters.length - 1]!;
+  }
+
+  cursor(): WriterCursor {
+    return { iter: this.#lastWrite };
+  }
+
+  restore(cursor: WriterCursor | null, resume: ResumedData): void {
+    this.#lastWrite = cursor?.iter ?? -1;
+    const file = this.#open(resume.wallTime);
+    file.writeSessionStart(resume.iter + 1, resume.wallTime);
+    file.flush();
+  }
+
+  /** The event file written, once something was. */
+  get path(): string | null {
+    return this.#file?.path ?? null;
+  }
+
+  close(): void {
+    this.#file?.close();
+    this.#file = null;
+  }
+}
