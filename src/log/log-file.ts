@@ -3,6 +3,7 @@ import { openLogDatabase, wrapSqliteError } from './log-database.js';
 import { LogClosedError, UnknownRunError } from './log-errors.js';
 import { RunWriter, type RunWriterOptions } from './run-writer.js';
 import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
+import { acquireLease, leaseIsLive, readLease } from './writer-lease.js';
 
 /** A run as listed in the log. */
 export interface RunRecord {
@@ -181,10 +182,11 @@ export class LogFile {
    */
   createRun(run: { readonly name: string }, options: RunWriterOptions = {}): RunWriter {
     if (this.readonly) throw new LogClosedError(`${this.path} is open read-only; cannot create a run`);
-    const id = this.#guard(
-      () => this.#live().prepare('INSERT INTO runs (name, created_at) VALUES (?, ?)').run(run.name, Date.now() / 1000).lastInsertRowid,
+    const id = Number(
+      this.#guard(() => this.#live().prepare('INSERT INTO runs (name, created_at) VALUES (?, ?)').run(run.name, Date.now() / 1000).lastInsertRowid),
     );
-    return new RunWriter(this.path, Number(id), 0, [], options);
+    this.#guard(() => acquireLease(this.#live(), id));
+    return new RunWriter(this.path, id, 0, [], options);
   }
 
   /**
@@ -198,7 +200,14 @@ export class LogFile {
   appendToRun(runId: number, options: RunWriterOptions = {}): RunWriter {
     if (this.readonly) throw new LogClosedError(`${this.path} is open read-only; cannot append to run ${runId}`);
     this.run(runId);
+    // Refuses (RunLiveError) while another live process writes this run; takes over a crashed one's.
+    acquireLease(this.#live(), runId);
     return new RunWriter(this.path, runId, this.lastSeq(runId) + 1, this.names(runId), options);
+  }
+
+  /** Whether a live process is appending to the run (it holds the run's writer lease). */
+  isLive(runId: number): boolean {
+    return this.#guard(() => leaseIsLive(readLease(this.#live(), runId)));
   }
 
   close(): void {

@@ -37,6 +37,19 @@ function run(): void {
   const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq) VALUES (?, ?, ?, ?)');
   const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name) VALUES (?, ?, ?)');
   const runId = data.runId;
+  const heartbeat = db.prepare('UPDATE writer_leases SET heartbeat = ? WHERE run_id = ? AND pid = ?');
+  let lastBeat = 0;
+  const beat = (): void => {
+    // The lease tells other processes this run has a live writer (see writer-lease.ts).
+    const now = Date.now();
+    if (now - lastBeat < 2000) return;
+    lastBeat = now;
+    try {
+      heartbeat.run(now / 1000, runId, process.pid);
+    } catch {
+      // A busy database delays a heartbeat; the next one retries.
+    }
+  };
   let lastSeq = -1;
   const commit = db.transaction((messages: Buffer[]) => {
     for (const m of messages) {
@@ -59,6 +72,7 @@ function run(): void {
   for (;;) {
     const used = Atomics.load(ctrl, CTRL_USED);
     const closing = Atomics.load(ctrl, CTRL_CLOSED) !== 0;
+    beat();
     if (used === 0) {
       if (closing) break;
       Atomics.store(ctrl, CTRL_SLEEPING, 1);
@@ -100,6 +114,11 @@ function run(): void {
       Atomics.store(ctrl, CTRL_COMMITTED_SEQ, lastSeq + 1);
       Atomics.notify(ctrl, CTRL_COMMITTED_SEQ);
     }
+  }
+  try {
+    db.prepare('DELETE FROM writer_leases WHERE run_id = ? AND pid = ?').run(runId, process.pid);
+  } catch {
+    // Left behind, the lease is recognised as stale: its pid is gone.
   }
   db.close();
 }

@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { TrainledgerError } from '../errors/trainledger-error.js';
+import { consoleLogger, type Logger } from '../util/logger.js';
+
+/** Which tfjs backend to train on. `auto`: tensorflow (tfjs-node[-gpu], if installed), else wasm, else cpu. */
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** The backend asked for cannot be used here. */
+export class BackendUnavailableError extends TrainledgerError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('ERR_BACKEND_UNAVAILABLE', message, options);
+  }
+}
+
+export interface BackendSelection {
+  readonly backend: 'tensorflow' | 'wasm' | 'cpu';
+  /** Package that provides it. */
+  readonly provider: string;
+  /** trainledger's wasm training kernels registered (wasm only). */
+  readonly trainingKernels: readonly string[];
+}
+
+export interface SelectBackendOptions {
+  readonly logger?: Logger | null;
+  /** Register trainledger's wasm training kernels (gradients wasm lacks, fast matmul). Default true. */
+  readonly wasmTraining?: boolean;
+}
+
+// Imported by name at run time: neither package is a dependency (their install downloads
+// libtensorflow, which fails offline), so they are used only when the user installed one.
+async function tryImport(name: string): Promise<boolean> {
+  try {
+    await import(name);
+    return true;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return false;
+    // Installed but broken (e.g. its native binary failed to download): say why, then fall back.
+    consoleLogger.warn(`${name} is installed but failed to load: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+async function useTensorflow(): Promise<string | null> {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    if ((await tryImport(pkg)) && (await tf.setBackend('tensorflow'))) return pkg;
+  }
+  return null;
+}
+
+async function useWasm(wasmTraining: boolean): Promise<readonly string[] | null> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    const { enableWasmTraining } = await import('../backends/wasm/index.js');
+    // Registering before the backend starts also points tfjs at the packaged .wasm binaries.
+    const kernels = wasmTraining ? (await enableWasmTraining()).registered : [];
+    if (!(await tf.setBackend('wasm'))) return null;
+    await tf.ready();
+    return kernels;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Picks and initializes the tfjs backend, and logs which one was chosen.
+ *
+ * @example
+ * ```ts
+ * const { backend } = await selectBackend('auto'); // 'wasm' on a machine without tfjs-node
+ * ```
+ */
+export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  const logger = options.logger === undefined ? consoleLogger : options.logger;
+  const wasmTraining = options.wasmTraining ?? true;
+  let selection: BackendSelection | null = null;
+  if (choice === 'auto' || choice === 'tensorflow') {
+    const pkg = await useTensorflow();
+    if (pkg !== null) selection = { backend: 'tensorflow', provider: pkg, trainingKernels: [] };
+    else if (choice === 'tensorflow') {
+      throw new BackendUnavailableError("backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu installed (npm install @tensorflow/tfjs-node)");
+    }
+  }
+  if (selection === null && (choice === 'auto' || choice === 'wasm')) {
+    const kernels = await useWasm(wasmTraining);
+    if (kernels !== null) selection = { backend: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', trainingKernels: kernels };
+    else if (choice === 'wasm') throw new BackendUnavailableError("backend 'wasm' could not start (@tensorflow/tfjs-backend-wasm missing or its .wasm binary not found)");
+  }
+  if (selection === null) {
+    if (choice !== 'auto' && choice !== 'cpu') throw new BackendUnavailableError(`unknown backend ${JSON.stringify(choice)}; expected 'auto', 'tensorflow', 'wasm' or 'cpu'`);
+    await tf.setBackend('cpu');
+    selection = { backend: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', trainingKernels: [] };
+  }
+  logger?.info(
+    `tfjs backend: ${selection.backend} (${selection.provider}${selection.trainingKernels.length ? `, trainledger training kernels: ${selection.trainingKernels.join(', ')}` : ''})`,
+  );
+  return selection;
+}
