@@ -1,0 +1,67 @@
+/**
+ * trainledger's public API, kept by hand: everything exported here is supported; anything else
+ * is internal and may change.
+ */
+
+// Errors
+export { TrainledgerError, InvalidArgumentError } from './errors/trainledger-error.js';
+
+// Events: what the log records
+export { event, EVENT_VERSIONS } from './events/train-event.js';
+export type * from './events/train-event.js';
+
+// Storage: EventStorage as a fold of events
+export { EventStorage, UnknownMetricError, latestOf, latestWithSmoothingHintOf, historyOf } from './storage/event-storage.js';
+export type { EventStorageOptions, ImageInput } from './storage/event-storage.js';
+export { evolve, evolveAll, SmoothingHintMismatchError } from './storage/evolve.js';
+export { HistoryBuffer, EmptyHistoryError } from './storage/history-buffer.js';
+export { initialState } from './storage/storage-state.js';
+export type { StorageState, RunInfoState, MetricsTable, RunStatus } from './storage/storage-state.js';
+export { computeHistogram, type HistogramSummary } from './storage/histogram.js';
+
+// The log
+export { LogFile, type RunRecord, type StoredBatch, type LogOpenOptions } from './log/log-file.js';
+export { RunWriter, type Durability, type RunWriterOptions, type EventSink } from './log/run-writer.js';
+export { replayRun, type ReplayOptions, type ReplayResult } from './log/replay.js';
+export { SnapshotCache } from './log/snapshot-cache.js';
+export { computeTimeline, type Rewind, type SeqRange } from './log/timeline.js';
+export { decodeBatch } from './log/batch-codec.js';
+export { LogNotFoundError } from './log/log-database.js';
+export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWriteError, LogClosedError } from './log/log-errors.js';
+export { RunLiveError } from './log/writer-lease.js';
+
+// The engine
+export { TrainerBase, type ReactiveHook, type HookHandle, type TrainerOptions, type TrainerState } from './engine/trainer-base.js';
+export { SimpleTrainer, type SimpleTrainerOptions, type TrainableModel, type LossFn, type Losses } from './engine/simple-trainer.js';
+export { HookBase, type HookResult } from './engine/hook-base.js';
+export type { LifecycleEvent, LifecycleEventType, LifecycleEventOf } from './engine/lifecycle-event.js';
+export { NonFiniteLossError, EmptyTrainingRangeError, HookError, DataExhaustedError, TrainerBusyError } from './engine/engine-errors.js';
+export { localComm, type Comm } from './engine/comm.js';
+export { selectBackend, BackendUnavailableError, type BackendChoice, type BackendSelection } from './engine/backend.js';
+
+// Operators for reactive hooks
+export { every, once, before, after, between, ofType } from './operators/index.js';
+
+// Hooks
+export * from './hooks/index.js';
+export * from './schedules/index.js';
+
+// Writers
+export type { MetricWriter, WriterCursor } from './writers/metric-writer.js';
+export { JSONWriter } from './writers/json-writer.js';
+export { CSVWriter } from './writers/csv-writer.js';
+export { TensorBoardWriter } from './writers/tensorboard-writer.js';
+export { CommonMetricPrinter } from './writers/common-metric-printer.js';
+export { replayWriters, recordedWriterIds } from './writers/replay-writers.js';
+export { EventFileWriter, readEventFile } from './writers/tensorboard/index.js';
+
+// Checkpoints, data, plots, wasm training kernels
+export * from './checkpoint/index.js';
+export * from './data/index.js';
+export { renderMetricChart, type MetricChartSpec, type MetricPanel, type MetricSeries } from './plot/index.js';
+export { enableWasmTraining, disableWasmTraining, wasmTrainingKernelNames } from './backends/wasm/index.js';
+
+// Utilities
+export { consoleLogger, memoryLogger, type Logger } from './util/logger.js';
+export { buildDemoModel, evaluateAccuracy, type DemoModelKind } from './demo/mnist-model.js';
+export { runMnistDemo, type MnistDemoOptions, type MnistDemoResult } from './demo/run-mnist-demo.js';
