@@ -550,6 +550,7 @@ function prepareOptimizer(
   return async () => {
     const before = await optimizer.getWeights();
     await optimizer.setWeights(saved);
+    restoreRunningProducts(optimizer);
     const after = await optimizer.getWeights();
     // setWeights swaps in new slot variables without disposing the old ones; those that the
     // optimizer no longer reports are unreachable, so free them here.
@@ -560,6 +561,33 @@ function prepareOptimizer(
     disposeTemporaries(before);
     disposeTemporaries(after);
   };
+}
+
+/**
+ * Adam and Adamax keep β^t as a running float32 product (`acc *= β` each step), but their
+ * `setWeights` recomputes it as `pow(β, t + 1)`, which rounds differently: a resumed run would
+ * drift from an uninterrupted one in the last bits. Recompute the product the way the steps did.
+ */
+function restoreRunningProducts(optimizer: tf.Optimizer): void {
+  const o = optimizer as unknown as {
+    iterations_?: number;
+    beta1?: number;
+    beta2?: number;
+    accBeta1?: tf.Variable;
+    accBeta2?: tf.Variable;
+  };
+  const t = o.iterations_;
+  if (typeof t !== 'number') return;
+  const product = (beta: number): number => {
+    const b = Math.fround(beta);
+    let acc = b;
+    for (let i = 0; i < t; i++) acc = Math.fround(acc * b);
+    return acc;
+  };
+  tf.tidy(() => {
+    if (o.accBeta1 instanceof tf.Variable && typeof o.beta1 === 'number') o.accBeta1.assign(tf.scalar(product(o.beta1)));
+    if (o.accBeta2 instanceof tf.Variable && typeof o.beta2 === 'number') o.accBeta2.assign(tf.scalar(product(o.beta2)));
+  });
 }
 
 function inspectSync(path: string, name: string): CheckpointInfo | undefined {

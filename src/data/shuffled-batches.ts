@@ -183,6 +183,19 @@ export class ShuffledBatches implements IterableIterator<Batch> {
     return this;
   }
 
+  /**
+   * Moves to a saved position (trainers call this on resume), without generating the batches in
+   * between.
+   *
+   * @example
+   * ```ts
+   * batches.seek(savedPosition);
+   * ```
+   */
+  seek(position: BatchPosition): void {
+    this.#seek(position);
+  }
+
   #seek(position: BatchPosition): void {
     if (position.seed !== this.seed) {
       throw new InvalidArgumentError(`ShuffledBatches start.seed is ${String(position.seed)}; expected the iterator's seed ${this.seed}`);

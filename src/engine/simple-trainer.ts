@@ -2,6 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 import { TrainerBase, type TrainerOptions, type TrainerState } from './trainer-base.js';
 import { DataExhaustedError, NonFiniteLossError } from './engine-errors.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
+import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { findResumePoint } from './resume.js';
+import type { CheckpointModel } from '../checkpoint/index.js';
+
+/** A data source that can report and restore its position (e.g. ShuffledBatches). */
+interface Seekable {
+  position(): unknown;
+  seek(position: never): void;
+}
+
+function isSeekable(v: unknown): v is Seekable {
+  return typeof (v as Seekable | null)?.position === 'function' && typeof (v as Seekable).seek === 'function';
+}
 
 /** What a model returns for a batch: a scalar loss, or named scalar losses to be summed. */
 export type Losses = tf.Scalar | Readonly<Record<string, tf.Scalar>>;
@@ -267,7 +280,44 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     const base = await super.stateDict();
     const weights = await this.optimizer.getWeights();
     const optimizer = await Promise.all(weights.map(async (w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype, values: Array.from(await w.tensor.data()) })));
-    return { ...base, optimizer };
+    // Where the data source stands, so a resumed run sees the batches an uninterrupted one would.
+    const data = isSeekable(this.#data) ? this.#data.position() : undefined;
+    return { ...base, optimizer, ...(data === undefined ? {} : { data }) };
+  }
+
+  /** What checkpointers save as "the model": the LayersModel, or the variables by name. */
+  get checkpointModel(): CheckpointModel | undefined {
+    if (this.#model) return this.#model;
+    return this.#variables ? Object.fromEntries(this.#variables.map((v) => [v.name, v])) : undefined;
+  }
+
+  /**
+   * Continues the run named `runName` (options) from its newest usable checkpoint in `dir`:
+   * restores model, optimizer, hook states and data position, rebuilds the EventStorage state
+   * after that step from the log (smoothing windows and histories intact), and returns the
+   * iteration to start at. With `resume: false`, or when there is nothing to resume, returns
+   * `startIter` (default 0) and the next `train()` starts a new run.
+   *
+   * @example
+   * ```ts
+   * const start = await trainer.resumeOrLoad('runs/ckpt');
+   * await trainer.train(start, maxIter);
+   * ```
+   */
+  async resumeOrLoad(dir: string, options: { readonly resume?: boolean; readonly startIter?: number } = {}): Promise<number> {
+    this.setResumePoint(null);
+    const start = options.startIter ?? 0;
+    if (options.resume === false) return start;
+    const log = this.openLog();
+    if (log === null) throw new InvalidArgumentError('resumeOrLoad needs the trainer to have a log (options.log): the log is where the run is rebuilt from');
+    const store = new CheckpointStore(dir);
+    await store.cleanTemp();
+    const point = findResumePoint(log, this.options.runName ?? 'run', store);
+    if (point === null) return start;
+    const { state } = await store.load(point.checkpoint.name, { model: this.checkpointModel, optimizer: this.optimizer });
+    await this.loadStateDict(state as TrainerState);
+    this.setResumePoint({ runId: point.runId, state: point.state, iter: point.iter, toSeq: point.toSeq });
+    return point.iter + 1;
   }
 
   /**
@@ -280,6 +330,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    */
   override async loadStateDict(state: TrainerState): Promise<void> {
     await super.loadStateDict(state);
+    if (state.data !== undefined && isSeekable(this.#data)) this.#data.seek(state.data as never);
     const saved = state.optimizer as ReadonlyArray<{ name: string; shape: number[]; dtype: tf.DataType; values: number[] }> | undefined;
     if (saved !== undefined) {
       const named = saved.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.dtype) }));

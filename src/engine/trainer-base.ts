@@ -320,15 +320,18 @@ export abstract class TrainerBase {
   /** One iteration's work. Subclasses implement it. */
   abstract runStep(): void | Promise<void>;
 
-  #openLog(): void {
+  /** The log of this trainer, opened on first use (null when training without a log). */
+  protected openLog(): LogFile | null {
+    if (this.#log !== null) return this.#log;
     const option = this.options.log;
-    if (option === undefined || option === null) return;
+    if (option === undefined || option === null) return null;
     if (typeof option === 'string') {
       this.#log = LogFile.open(option);
       this.#ownsLog = true;
     } else {
       this.#log = option;
     }
+    return this.#log;
   }
 
   /** Metadata recorded with the run (subclasses add the backend, etc.). */
@@ -337,7 +340,7 @@ export abstract class TrainerBase {
   }
 
   #startRun(startIter: number, maxIter: number): void {
-    this.#openLog();
+    this.openLog();
     const resume = this.#resume;
     this.#resume = null;
     const log = this.#log;

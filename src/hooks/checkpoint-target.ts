@@ -11,11 +11,7 @@ export interface CheckpointSource {
 }
 
 function modelOf(trainer: TrainerBase): CheckpointModel | undefined {
-  if (!(trainer instanceof SimpleTrainer)) return undefined;
-  if (trainer.model) return trainer.model;
-  const vars = trainer.variables;
-  if (!vars) return undefined;
-  return Object.fromEntries(vars.map((v) => [v.name, v]));
+  return trainer instanceof SimpleTrainer ? trainer.checkpointModel : undefined;
 }
 
 /**

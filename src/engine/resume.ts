@@ -1,0 +1,47 @@
+import type { LogFile } from '../log/log-file.js';
+import { replayRun } from '../log/replay.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { CheckpointInfo } from '../checkpoint/index.js';
+import type { StorageState } from '../storage/storage-state.js';
+
+/** Where a crashed or stopped run can continue from. */
+export interface ResumeCandidate {
+  readonly runId: number;
+  readonly checkpoint: CheckpointInfo;
+  /** The checkpoint's iteration: the run continues at `iter + 1`. */
+  readonly iter: number;
+  /** The storage state right after step `iter`, rebuilt from the log. */
+  readonly state: StorageState;
+  /** Seq of the batch of step `iter` (where the resumed timeline attaches). */
+  readonly toSeq: number;
+}
+
+/**
+ * Finds the newest checkpoint of the newest run named `runName` that is both complete on disk
+ * and recorded on the run's live timeline (its `checkpoint-saved` event committed with its
+ * step), and rebuilds the storage state as it was right after that step.
+ *
+ * A checkpoint written just before a crash whose step never reached the log is skipped (the log
+ * could not rebuild its state), as is one overwritten since (e.g. `model_best` saved again at a
+ * later, uncommitted step): the name and the iteration must both match.
+ *
+ * @example
+ * ```ts
+ * const point = findResumePoint(log, 'demo', new CheckpointStore('runs/ckpt'));
+ * ```
+ */
+export function findResumePoint(log: LogFile, runName: string, store: CheckpointStore): ResumeCandidate | null {
+  const run = [...log.runs()].reverse().find((r) => r.name === runName);
+  if (!run) return null;
+  const onDisk = new Map(store.list().map((c) => [c.name, c]));
+  const { state: final } = replayRun(log, run.id);
+  const recorded = [...final.info.checkpoints].sort((a, b) => b.iter - a.iter);
+  for (const c of recorded) {
+    const info = onDisk.get(c.name);
+    if (info === undefined || info.iteration !== c.iter) continue;
+    const { state, lastSeq, reached } = replayRun(log, run.id, { untilIter: c.iter });
+    if (!reached) continue;
+    return { runId: run.id, checkpoint: info, iter: c.iter, state, toSeq: lastSeq };
+  }
+  return null;
+}
