@@ -31,8 +31,22 @@ export interface ResumeCandidate {
  * ```
  */
 export function findResumePoint(log: LogFile, runName: string, store: CheckpointStore): ResumeCandidate | null {
+  for (const candidate of resumeCandidates(log, runName, store)) return candidate;
+  return null;
+}
+
+/**
+ * Every usable resume point of the run, newest first (see `findResumePoint`); a caller whose
+ * load of one fails (a corrupt file) goes on to the next.
+ *
+ * @example
+ * ```ts
+ * for (const c of resumeCandidates(log, 'demo', store)) { ... }
+ * ```
+ */
+export function* resumeCandidates(log: LogFile, runName: string, store: CheckpointStore): Generator<ResumeCandidate> {
   const run = [...log.runs()].reverse().find((r) => r.name === runName);
-  if (!run) return null;
+  if (!run) return;
   const onDisk = new Map(store.list().map((c) => [c.name, c]));
   const { state: final } = replayRun(log, run.id);
   const recorded = [...final.info.checkpoints].sort((a, b) => b.iter - a.iter);
@@ -41,7 +55,6 @@ export function findResumePoint(log: LogFile, runName: string, store: Checkpoint
     if (info === undefined || info.iteration !== c.iter) continue;
     const { state, lastSeq, reached } = replayRun(log, run.id, { untilIter: c.iter });
     if (!reached) continue;
-    return { runId: run.id, checkpoint: info, iter: c.iter, state, toSeq: lastSeq };
+    yield { runId: run.id, checkpoint: info, iter: c.iter, state, toSeq: lastSeq };
   }
-  return null;
 }

@@ -3,7 +3,8 @@ import { TrainerBase, type TrainerOptions, type TrainerState } from './trainer-b
 import { DataExhaustedError, NonFiniteLossError } from './engine-errors.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import { findResumePoint } from './resume.js';
+import { resumeCandidates } from './resume.js';
+import { CheckpointCorruptError } from '../checkpoint/checkpoint-errors.js';
 import type { CheckpointModel } from '../checkpoint/index.js';
 
 /** A data source that can report and restore its position (e.g. ShuffledBatches). */
@@ -312,12 +313,23 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     if (log === null) throw new InvalidArgumentError('resumeOrLoad needs the trainer to have a log (options.log): the log is where the run is rebuilt from');
     const store = new CheckpointStore(dir);
     await store.cleanTemp();
-    const point = findResumePoint(log, this.options.runName ?? 'run', store);
-    if (point === null) return start;
-    const { state } = await store.load(point.checkpoint.name, { model: this.checkpointModel, optimizer: this.optimizer });
-    await this.loadStateDict(state as TrainerState);
-    this.setResumePoint({ runId: point.runId, state: point.state, iter: point.iter, toSeq: point.toSeq });
-    return point.iter + 1;
+    for (const point of resumeCandidates(log, this.options.runName ?? 'run', store)) {
+      let state: unknown;
+      try {
+        ({ state } = await store.load(point.checkpoint.name, { model: this.checkpointModel, optimizer: this.optimizer }));
+      } catch (e) {
+        // A damaged checkpoint is skipped for an older one; load verifies before touching weights.
+        if (e instanceof CheckpointCorruptError) {
+          process.emitWarning(`skipping checkpoint ${point.checkpoint.name}: ${e.message}`, { code: 'TRAINLEDGER_CORRUPT_CHECKPOINT' });
+          continue;
+        }
+        throw e;
+      }
+      await this.loadStateDict(state as TrainerState);
+      this.setResumePoint({ runId: point.runId, state: point.state, iter: point.iter, toSeq: point.toSeq });
+      return point.iter + 1;
+    }
+    return start;
   }
 
   /**

@@ -132,3 +132,23 @@ test('a second writer on a live run is refused; a crashed run can be taken over'
   other.close();
   log.close();
 });
+
+test('a corrupt newest checkpoint is skipped for the previous one, with a warning', async () => {
+  const d = tempDir();
+  const first = build(d, 45);
+  await assert.rejects(first.trainer.train(0, MAX));
+  const { writeFileSync: write, readFileSync: read } = await import('node:fs');
+  const weights = join(d, 'ckpt', 'model_0000039', 'weights.bin');
+  const bytes = read(weights);
+  bytes[10] = bytes[10]! ^ 0xff;
+  write(weights, bytes);
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  const second = build(d, null);
+  const start = await second.trainer.resumeOrLoad(join(d, 'ckpt'));
+  await new Promise((r) => setImmediate(r));
+  process.off('warning', onWarning);
+  assert.equal(start, 30);
+  assert.ok(warnings.some((w) => /model_0000039/.test(w)), warnings.join('; '));
+});

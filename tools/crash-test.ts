@@ -1,0 +1,145 @@
+/**
+ * Crash safety, end to end: a real training child process (tools/crash-child.ts) is killed with
+ * SIGKILL at random moments — mid-step, mid-commit, mid-checkpoint — and restarted, which
+ * resumes it, until it finishes. After every kill: PRAGMA integrity_check, and every batch a
+ * reader had seen committed before the kill must still be there. At the end, the metrics
+ * regenerated from the log (timing values aside) and the final weights must equal those of an
+ * uninterrupted run.
+ *
+ *   npm run test:crash [-- --kills 50 --steps 300]
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { LogFile } from '../src/log/log-file.js';
+import { exportRun } from '../src/cli/export-run.js';
+
+const arg = (name: string, def: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const KILLS = arg('kills', 50);
+const STEPS = arg('steps', 300);
+const SEED = arg('seed', Date.now() % 100000);
+let rng = SEED;
+const random = (): number => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648);
+
+const child = new URL('./crash-child.ts', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'trainledger-crash-'));
+
+function start(dir: string): { proc: ReturnType<typeof spawn>; done: Promise<number | null> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(STEPS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += String(d)));
+  const done = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(`child failed (${code ?? signal}):\n${err}\n`);
+      resolve(signal === 'SIGKILL' ? null : code);
+    }),
+  );
+  return { proc, done };
+}
+
+function committedSeqs(path: string): Set<string> {
+  const out = new Set<string>();
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      for (const r of db.prepare('SELECT run_id, seq FROM batches').raw().all() as [number, number][]) out.add(`${r[0]}:${r[1]}`);
+    } finally {
+      db.close();
+    }
+  } catch {
+    // Not created yet.
+  }
+  return out;
+}
+
+function integrity(path: string): string {
+  if (!existsSync(path)) return 'ok'; // killed before the log was created
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return String(db.pragma('integrity_check', { simple: true }));
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function metricsWithoutTiming(dir: string): string[] {
+  const log = LogFile.open(join(dir, 'log.sqlite'), { readonly: true });
+  const run = log.run('crash');
+  const out = join(dir, 'replayed.json');
+  exportRun(log, run.id, { json: out });
+  log.close();
+  return readFileSync(out, 'utf8').trim().split('\n').map((l) => {
+    const o = JSON.parse(l.replace(/NaN|-?Infinity/g, '"$&"')) as Record<string, unknown>;
+    for (const k of ['time', 'data_time', 'eta_seconds']) delete o[k];
+    return JSON.stringify(o);
+  });
+}
+
+console.log(`crash test: ${KILLS} kills, ${STEPS} steps, seed ${SEED}, in ${root}`);
+const reference = join(root, 'reference');
+const t0 = performance.now();
+const ref = start(reference);
+if ((await ref.done) !== 0) throw new Error('the uninterrupted reference run failed');
+const refSeconds = (performance.now() - t0) / 1000;
+
+const crashed = join(root, 'crashed');
+const logPath = join(crashed, 'log.sqlite');
+let kills = 0;
+let corrupt = 0;
+let lost = 0;
+let finished = false;
+while (!finished) {
+  const run = start(crashed);
+  if (kills >= KILLS) {
+    finished = (await run.done) === 0;
+    if (!finished) throw new Error('the final resumed run failed');
+    break;
+  }
+  // Kill somewhere in the run: from startup (~1 s) to well past the point it would finish.
+  const delay = 300 + random() * refSeconds * 1000;
+  const seen = { seqs: new Set<string>() };
+  const poll = setInterval(() => {
+    for (const s of committedSeqs(logPath)) seen.seqs.add(s);
+  }, 40);
+  const outcome = await Promise.race([run.done, new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay))]);
+  clearInterval(poll);
+  if (outcome === 'kill') {
+    for (const s of committedSeqs(logPath)) seen.seqs.add(s);
+    run.proc.kill('SIGKILL');
+    await run.done;
+    kills++;
+    const check = integrity(logPath);
+    if (check !== 'ok') {
+      corrupt++;
+      console.log(`kill ${kills}: integrity_check: ${check}`);
+    }
+    const after = committedSeqs(logPath);
+    let missing = 0;
+    for (const s of seen.seqs) if (!after.has(s)) missing++;
+    lost += missing;
+    if (kills % 10 === 0 || missing > 0) console.log(`kill ${kills} after ${delay.toFixed(0)} ms: ${after.size} batches in the log${missing ? `, ${missing} LOST` : ''}`);
+  } else if (outcome === 0) {
+    // It finished before the kill came: start over so that every kill lands in a live run.
+    rmSync(crashed, { recursive: true, force: true });
+  } else {
+    throw new Error(`the child failed with exit code ${outcome}`);
+  }
+}
+
+const refMetrics = metricsWithoutTiming(reference);
+const gotMetrics = metricsWithoutTiming(crashed);
+let mismatching = 0;
+for (let i = 0; i < Math.max(refMetrics.length, gotMetrics.length); i++) if (refMetrics[i] !== gotMetrics[i]) mismatching++;
+const weightsEqual = readFileSync(join(reference, 'ckpt', 'model_final', 'weights.bin')).equals(readFileSync(join(crashed, 'ckpt', 'model_final', 'weights.bin')));
+console.log(`kills survived: ${kills} / corrupt logs: ${corrupt} / lost committed steps: ${lost} / mismatching metrics lines: ${mismatching} of ${refMetrics.length}; final weights ${weightsEqual ? 'equal' : 'DIFFER'}`);
+rmSync(root, { recursive: true, force: true });
+if (corrupt || lost || mismatching || !weightsEqual) process.exitCode = 1;
