@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LogCorruptError, LogVersionError, NotALogError } from './log-errors.js';
@@ -76,6 +77,7 @@ export function openLogDatabase(path: string, options: OpenOptions = {}): Databa
   const readonly = options.readonly ?? false;
   if (!existsSync(path) && (readonly || !options.create)) throw new LogNotFoundError(path);
   if (existsSync(path)) checkHeader(path);
+  else mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {
     db = new Database(path, { readonly, fileMustExist: readonly || !options.create });
