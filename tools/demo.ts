@@ -23,8 +23,9 @@ const program = new Command('demo')
   .option('--model <kind>', 'auto | mlp | cnn', 'auto')
   .option('--seed <n>', 'data split, order and init seed', (v) => Number.parseInt(v, 10), 7)
   .option('--out <dir>', 'output folder', 'runs')
+  .option('--resume', 'continue the demo run from its newest checkpoint (after a crash or Ctrl-C)')
   .parse();
-const opts = program.opts<{ steps: number; batchSize: number; lr: number; evalPeriod: number; backend: BackendChoice; model: DemoModelKind | 'auto'; seed: number; out: string }>();
+const opts = program.opts<{ steps: number; batchSize: number; lr: number; evalPeriod: number; backend: BackendChoice; model: DemoModelKind | 'auto'; seed: number; out: string; resume?: boolean }>();
 
 const result = await runMnistDemo({ ...opts, checkpointPeriod: Math.max(1, Math.floor(opts.steps / 3)) });
 console.log(`\ntrained ${opts.steps} steps in ${result.seconds.toFixed(1)} s on ${result.backend} (${result.model}); test accuracy ${(result.testAccuracy * 100).toFixed(2)}%`);

@@ -35,6 +35,8 @@ export interface MnistDemoOptions {
   readonly model?: DemoModelKind | 'auto';
   /** Start from empty outputs (default), or keep the existing log and add a run. */
   readonly fresh?: boolean;
+  /** Continue the demo run from its newest checkpoint (implies fresh: false). */
+  readonly resume?: boolean;
   readonly logger?: Logger;
   /** Show a progress bar (TTY only). Default true. */
   readonly progress?: boolean;
@@ -74,7 +76,7 @@ export async function runMnistDemo(options: MnistDemoOptions = {}): Promise<Mnis
   const runName = options.runName ?? 'demo';
   const logPath = join(out, 'demo.sqlite');
   const demoDir = join(out, 'demo');
-  if (options.fresh ?? true) {
+  if (!options.resume && (options.fresh ?? true)) {
     for (const p of [logPath, `${logPath}-wal`, `${logPath}-shm`, `${logPath}.snapshots`, demoDir]) rmSync(p, { recursive: true, force: true });
   }
   mkdirSync(demoDir, { recursive: true });
@@ -118,7 +120,10 @@ export async function runMnistDemo(options: MnistDemoOptions = {}): Promise<Mnis
       ),
     (events$) => events$.pipe(ofType('step-completed'), every(500), tap((e) => logger.info(`${e.iter + 1} steps done`))),
   );
-  await trainer.train(0, steps);
+  const start = options.resume ? await trainer.resumeOrLoad(checkpoints) : 0;
+  if (options.resume) logger.info(start > 0 ? `resuming run "${runName}" at iteration ${start}` : 'nothing to resume: starting a new run');
+  if (start < steps) await trainer.train(start, steps);
+  else testAccuracy = evaluateAccuracy(model, split.test.images, split.test.labels);
   trainer.dispose();
   model.dispose();
   return {

@@ -52,8 +52,11 @@ function disposeTensors(v: unknown): void {
 }
 
 interface Forward {
-  /** Per-loss values then the total, stacked: one tensor, so metrics cost one device read. */
-  readonly stacked: tf.Tensor1D;
+  /**
+   * What metrics are read from, in one device read: the total alone for a single loss (no extra
+   * op), else the per-loss values then the total, stacked.
+   */
+  readonly stacked: tf.Tensor;
   readonly grads: tf.NamedTensorMap;
   /** First iteration whose total was not finite among unread steps, or -1 (only with period > 1). */
   readonly badIter: tf.Scalar | null;
@@ -164,7 +167,6 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
         if (out instanceof tf.Tensor) {
           names = ['total_loss'];
           total = out;
-          stacked = tf.keep(tf.reshape(out, [1]) as tf.Tensor1D);
         } else {
           names = Object.keys(out);
           if (names.length === 0) throw new InvalidArgumentError(`the model returned an empty record of losses at iteration ${this.iter}`);
@@ -177,7 +179,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
         return total;
       }, this.#variables);
       this.#lossNames = names;
-      if (stacked === null) throw new InvalidArgumentError('the loss function returned no tensor');
+      // A single loss is read straight from the total: every extra op costs engine bookkeeping.
+      stacked ??= value as unknown as tf.Tensor1D;
       let badIter: tf.Scalar | null = null;
       if (this.gatherMetricPeriod > 1) {
         // Remember the first non-finite total among steps we do not read, without a device sync.
@@ -185,8 +188,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
         const bad = tf.logicalAnd(tf.less(prev, 0), tf.logicalNot(tf.isFinite(value)));
         badIter = tf.keep(tf.where(bad, tf.scalar(this.iter, 'int32'), prev));
         if (readThisStep) {
-          const s = tf.concat([stacked as tf.Tensor1D, tf.cast(badIter, 'float32').reshape([1])]) as tf.Tensor1D;
-          (stacked as tf.Tensor1D).dispose(); // kept above, so this tidy would not free it
+          const s = tf.concat([(stacked as tf.Tensor).reshape([-1]), tf.cast(badIter, 'float32').reshape([1])]) as tf.Tensor1D;
+          if (stacked !== (value as unknown)) (stacked as tf.Tensor1D).dispose(); // kept above, so this tidy would not free it
           return { stacked: s, grads, badIter } as unknown as tf.TensorContainer;
         }
       }
