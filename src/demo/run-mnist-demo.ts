@@ -83,7 +83,9 @@ export async function runMnistDemo(options: MnistDemoOptions = {}): Promise<Mnis
   const started = performance.now();
 
   const selection = await selectBackend(options.backend ?? 'auto', { logger });
-  const kind: DemoModelKind = options.model === undefined || options.model === 'auto' ? (selection.backend === 'cpu' ? 'mlp' : 'mlp') : options.model;
+  // The CNN needs convolution gradients: tfjs-node has them, wasm has them through trainledger's
+  // kernels; on plain cpu it would take hours, so the MLP stands in.
+  const kind: DemoModelKind = options.model === undefined || options.model === 'auto' ? (selection.backend === 'cpu' ? 'mlp' : 'cnn') : options.model;
   const split = loadMnist({ seed });
   logger.info(`MNIST: ${split.train.count} train / ${split.test.count} test digits (seed ${seed}); model: ${kind}; ${steps} steps of ${batchSize}`);
 
