@@ -1,15 +1,9 @@
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
-/** The summary detectron2's put_histogram records. */
-export interface HistogramSummary {
-  readonly min: number;
-  readonly max: number;
-  readonly num: number;
-  readonly sum: number;
-  readonly sumSquares: number;
-  readonly bucketLimits: readonly number[];
-  readonly bucketCounts: readonly number[];
-}
+import type { HistogramData } from '../events/train-event.js';
+
+/** The summary detectron2's put_histogram records (the histogram event without name and iteration). */
+export type HistogramSummary = Omit<HistogramData, 'name' | 'iter'>;
 
 /**
  * Summarizes values into `bins` equal-width buckets between their min and max (torch.histc's
