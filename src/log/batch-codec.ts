@@ -21,8 +21,43 @@ export const TAG_SCALAR_RAW = 2;
 export const TAG_STEP = 4;
 export const TAG_JSON = 5;
 
+/** Bytes of a scalar record. */
+export const SCALAR_RECORD_BYTES = 17;
+/** Bytes of a step record. */
+export const STEP_RECORD_BYTES = 13;
+
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+
+/**
+ * Writes a scalar record at `at`. The one definition of the record, shared by `BatchEncoder`
+ * and the run writer, which encodes straight into its hand-off ring.
+ *
+ * @example
+ * ```ts
+ * writeScalarRecord(new DataView(new ArrayBuffer(17)), 0, 3, true, 7, 0.25);
+ * ```
+ */
+export function writeScalarRecord(v: DataView, at: number, nameId: number, smoothingHint: boolean, iter: number, value: number): void {
+  v.setUint8(at, smoothingHint ? TAG_SCALAR_SMOOTHED : TAG_SCALAR_RAW);
+  v.setUint32(at + 1, nameId, true);
+  v.setUint32(at + 5, iter, true);
+  v.setFloat64(at + 9, value, true);
+}
+
+/**
+ * Writes a step record at `at`. See `writeScalarRecord`.
+ *
+ * @example
+ * ```ts
+ * writeStepRecord(new DataView(new ArrayBuffer(13)), 0, 7, 1700000000.5);
+ * ```
+ */
+export function writeStepRecord(v: DataView, at: number, iter: number, wallTime: number): void {
+  v.setUint8(at, TAG_STEP);
+  v.setUint32(at + 1, iter, true);
+  v.setFloat64(at + 5, wallTime, true);
+}
 
 /**
  * Appends records to a growable buffer. One encoder is reused for every batch of a run, so
@@ -74,20 +109,11 @@ export class BatchEncoder {
   }
 
   scalar(nameId: number, smoothingHint: boolean, iter: number, value: number): void {
-    const at = this.#reserve(17);
-    const v = this.#view;
-    v.setUint8(at, smoothingHint ? TAG_SCALAR_SMOOTHED : TAG_SCALAR_RAW);
-    v.setUint32(at + 1, nameId, true);
-    v.setUint32(at + 5, iter, true);
-    v.setFloat64(at + 9, value, true);
+    writeScalarRecord(this.#view, this.#reserve(SCALAR_RECORD_BYTES), nameId, smoothingHint, iter, value);
   }
 
   step(iter: number, wallTime: number): void {
-    const at = this.#reserve(13);
-    const v = this.#view;
-    v.setUint8(at, TAG_STEP);
-    v.setUint32(at + 1, iter, true);
-    v.setFloat64(at + 5, wallTime, true);
+    writeStepRecord(this.#view, this.#reserve(STEP_RECORD_BYTES), iter, wallTime);
   }
 
   json(e: TrainEvent): void {
@@ -133,29 +159,37 @@ export interface BatchVisitor {
  * ```
  */
 export function visitBatch(body: Uint8Array, visitor: BatchVisitor): void {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const end = body.byteLength;
-  let at = 0;
+  visitRecords(body, new DataView(body.buffer, body.byteOffset, body.byteLength), 0, body.byteLength, visitor);
+}
+
+/**
+ * `visitBatch` over the batch at `bytes[start, end)`, with `view` a DataView of exactly `bytes`:
+ * a reader of many batches packed in one buffer (a `BatchPage`) makes one view for all of them
+ * instead of a subarray and a view per batch.
+ *
+ * @example
+ * ```ts
+ * const view = new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
+ * visitRecords(page.bytes, view, page.offsets[0], page.offsets[1], visitor);
+ * ```
+ */
+export function visitRecords(bytes: Uint8Array, view: DataView, start: number, end: number, visitor: BatchVisitor): void {
+  let at = start;
   while (at < end) {
     const tag = view.getUint8(at);
     if (tag === TAG_SCALAR_SMOOTHED || tag === TAG_SCALAR_RAW) {
-      if (at + 17 > end) throw truncated(at, end);
-      visitor.scalar(
-        view.getUint32(at + 1, true),
-        tag === TAG_SCALAR_SMOOTHED,
-        view.getUint32(at + 5, true),
-        view.getFloat64(at + 9, true),
-      );
-      at += 17;
+      if (at + SCALAR_RECORD_BYTES > end) throw truncated(at - start, end - start);
+      visitor.scalar(view.getUint32(at + 1, true), tag === TAG_SCALAR_SMOOTHED, view.getUint32(at + 5, true), view.getFloat64(at + 9, true));
+      at += SCALAR_RECORD_BYTES;
     } else if (tag === TAG_STEP) {
-      if (at + 13 > end) throw truncated(at, end);
+      if (at + STEP_RECORD_BYTES > end) throw truncated(at - start, end - start);
       visitor.step(view.getUint32(at + 1, true), view.getFloat64(at + 5, true));
-      at += 13;
+      at += STEP_RECORD_BYTES;
     } else if (tag === TAG_JSON) {
-      if (at + 5 > end) throw truncated(at, end);
+      if (at + 5 > end) throw truncated(at - start, end - start);
       const n = view.getUint32(at + 1, true);
-      if (at + 5 + n > end) throw truncated(at, end);
-      const e = JSON.parse(textDecoder.decode(body.subarray(at + 5, at + 5 + n)), jsonReviver) as TrainEvent;
+      if (at + 5 + n > end) throw truncated(at - start, end - start);
+      const e = JSON.parse(textDecoder.decode(bytes.subarray(at + 5, at + 5 + n)), jsonReviver) as TrainEvent;
       const known = EVENT_VERSIONS[e.type];
       if (known === undefined || e.v > known) {
         throw new LogVersionError(
@@ -165,7 +199,7 @@ export function visitBatch(body: Uint8Array, visitor: BatchVisitor): void {
       visitor.json(e);
       at += 5 + n;
     } else {
-      throw new LogCorruptError(`unknown record tag ${tag} at byte ${at} of a ${end}-byte batch`);
+      throw new LogCorruptError(`unknown record tag ${tag} at byte ${at - start} of a ${end - start}-byte batch`);
     }
   }
 }

@@ -1,8 +1,14 @@
 /**
  * The log's writer thread: drains the ring and commits batches to SQLite. Every batch is one
  * row, so a reader never sees half a step; when the trainer runs ahead, all batches waiting in
- * the ring are committed in one transaction (group commit), which is how ingest keeps up with a
- * training thread that produces a step every few microseconds.
+ * the ring are committed in one transaction (group commit), inserted many rows per statement
+ * straight from the ring's memory, which is how ingest keeps up with a training thread that
+ * produces a step every few microseconds.
+ *
+ * WAL checkpoints, which write every byte a second time and fsync the database file, are run
+ * here when the thread is idle (or when the WAL passes 64 MiB), instead of inside a commit: a
+ * training loop leaves the thread idle most of the time, so the disk's speed stays off the
+ * ingest path.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -15,7 +21,17 @@ import {
   CTRL_USED,
   RingConsumer,
 } from './ring-buffer.js';
-import { MSG_BATCH, MSG_NAME, type WriterWorkerData } from './writer-protocol.js';
+import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
+
+/** Rows per INSERT statement at most (powers of two below it cover the rest of a group). */
+const MAX_ROWS_PER_INSERT = 64;
+/**
+ * Checkpoint once this much was committed and the thread has nothing else to do: the amount
+ * SQLite's own auto-checkpoint would let accumulate (1000 pages of 4 KiB).
+ */
+const IDLE_CHECKPOINT_BYTES = 4 << 20;
+/** Checkpoint even while busy past this much, so a flat-out writer's WAL stays bounded. */
+const MAX_UNCHECKPOINTED_BYTES = 64 << 20;
 
 const data = workerData as WriterWorkerData;
 const ring = new RingConsumer({ sab: data.sab, capacity: data.capacity });
@@ -31,11 +47,24 @@ function run(): void {
     ring.setError(`cannot open ${data.path} for writing: ${(e as Error).message}`);
     return;
   }
+  // Checkpoints (copying the WAL into the database file, and fsyncing it) are scheduled below,
+  // when the thread is idle, rather than by SQLite inside whichever commit crosses 1000 pages.
+  db.pragma('wal_autocheckpoint = 0');
   Atomics.store(ctrl, CTRL_READY, 1);
   Atomics.notify(ctrl, CTRL_READY);
-  const insertBatch = db.prepare('INSERT INTO batches (run_id, seq, step_iter, body) VALUES (?, ?, ?, ?)');
   const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq) VALUES (?, ?, ?, ?)');
   const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name) VALUES (?, ?, ?)');
+  // Inserting k rows with one k-row statement: a statement run costs a few microseconds of
+  // binding, stepping and resetting whatever its size, far more than SQLite spends on a row.
+  const inserts = new Map<number, Database.Statement>();
+  const insertRows = (k: number): Database.Statement => {
+    let stmt = inserts.get(k);
+    if (stmt === undefined) {
+      stmt = db.prepare(`INSERT INTO batches (run_id, seq, step_iter, body) VALUES ${'(?, ?, ?, ?), '.repeat(k - 1)}(?, ?, ?, ?)`);
+      inserts.set(k, stmt);
+    }
+    return stmt;
+  };
   const runId = data.runId;
   const heartbeat = db.prepare('UPDATE writer_leases SET heartbeat = ? WHERE run_id = ? AND pid = ?');
   let lastBeat = 0;
@@ -50,31 +79,105 @@ function run(): void {
       // A busy database delays a heartbeat; the next one retries.
     }
   };
+  const view = ring.view;
+  const area = ring.data;
+  // Message offsets of the current drain: read in place, no copy out of the ring (the producer
+  // cannot reuse those bytes before `release`, which follows the commit).
+  let offsets = new Int32Array(4096);
+  let lengths = new Int32Array(4096);
+  let count = 0;
+  const collect = (at: number, length: number): void => {
+    if (count === offsets.length) {
+      const o = new Int32Array(count * 2);
+      o.set(offsets);
+      offsets = o;
+      const l = new Int32Array(count * 2);
+      l.set(lengths);
+      lengths = l;
+    }
+    offsets[count] = at;
+    lengths[count] = length;
+    count++;
+  };
+  const rowArgs: unknown[][] = [];
+  for (let k = 1; k <= MAX_ROWS_PER_INSERT; k <<= 1) rowArgs[k] = new Array<unknown>(4 * k);
   let lastSeq = -1;
-  const commit = db.transaction((messages: Buffer[]) => {
-    for (const m of messages) {
-      const kind = m.readUInt8(0);
+  const commit = db.transaction((n: number): number => {
+    let bodyBytes = 0;
+    let first = 0; // first batch message not yet inserted
+    let rows = 0; // batch messages from `first` on
+    const insertPending = (): void => {
+      // Largest power-of-two statements first: at most log2(MAX) statements for the rest.
+      let i = first;
+      let left = rows;
+      for (let k = MAX_ROWS_PER_INSERT; left > 0; k >>= 1) {
+        while (left >= k) {
+          const args = rowArgs[k]!;
+          let a = 0;
+          while (a < 4 * k) {
+            const at = offsets[i]!;
+            const len = lengths[i]!;
+            i++;
+            if (view.getUint8(at) !== MSG_BATCH) continue;
+            const stepIter = view.getInt32(at + 5, true);
+            args[a++] = runId;
+            args[a++] = view.getUint32(at + 1, true);
+            args[a++] = stepIter < 0 ? null : stepIter;
+            args[a++] = area.subarray(at + BATCH_HEADER_BYTES, at + len);
+          }
+          insertRows(k).run(args);
+          args.fill(null); // no view of the ring outlives the drain
+          left -= k;
+        }
+      }
+      rows = 0;
+      first = i;
+    };
+    for (let m = 0; m < n; m++) {
+      const at = offsets[m]!;
+      const len = lengths[m]!;
+      const kind = view.getUint8(at);
       if (kind === MSG_BATCH) {
-        const seq = m.readUInt32LE(1);
-        const stepIter = m.readInt32LE(5);
-        const rewindIter = m.readInt32LE(9);
-        const rewindSeq = m.readInt32LE(13);
-        insertBatch.run(runId, seq, stepIter < 0 ? null : stepIter, m.subarray(17));
+        const seq = view.getUint32(at + 1, true);
+        const rewindIter = view.getInt32(at + 9, true);
+        const rewindSeq = view.getInt32(at + 13, true);
         if (rewindIter >= -1 && rewindSeq >= 0) insertRewind.run(runId, seq, rewindIter, rewindSeq);
+        if (rows === 0) first = m;
+        rows++;
+        bodyBytes += len;
         lastSeq = seq;
+        if (rows === MAX_ROWS_PER_INSERT) insertPending();
       } else if (kind === MSG_NAME) {
-        insertName.run(runId, m.readUInt32LE(1), m.subarray(5).toString('utf8'));
+        // Rare (once per metric): copy out, since UTF-8 decoding wants unshared memory.
+        const name = Buffer.from(area.slice(at + NAME_HEADER_BYTES, at + len)).toString('utf8');
+        insertName.run(runId, view.getUint32(at + 1, true), name);
       }
     }
+    if (rows > 0) insertPending();
+    return bodyBytes;
   });
 
   let lastCommit = 0;
+  let uncheckpointed = 0;
+  const checkpoint = (): void => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // A checkpoint that cannot run now (a reader holds the WAL) is retried later; the commits
+      // themselves are already in the WAL.
+    }
+    uncheckpointed = 0;
+  };
   for (;;) {
     const used = Atomics.load(ctrl, CTRL_USED);
     const closing = Atomics.load(ctrl, CTRL_CLOSED) !== 0;
     beat();
     if (used === 0) {
       if (closing) break;
+      if (uncheckpointed >= IDLE_CHECKPOINT_BYTES) {
+        checkpoint();
+        continue;
+      }
       Atomics.store(ctrl, CTRL_SLEEPING, 1);
       Atomics.wait(ctrl, CTRL_USED, 0, 200);
       Atomics.store(ctrl, CTRL_SLEEPING, 0);
@@ -89,9 +192,10 @@ function run(): void {
         continue;
       }
     }
-    const { messages, bytes } = ring.readAvailable();
+    count = 0;
+    const bytes = ring.drain(collect);
     try {
-      commit(messages);
+      uncheckpointed += commit(count);
     } catch (e) {
       ring.setError((e as Error).message);
       ring.release(bytes);
@@ -103,7 +207,7 @@ function run(): void {
           Atomics.wait(ctrl, CTRL_USED, 0, 200);
           continue;
         }
-        ring.release(ring.readAvailable().bytes);
+        ring.release(ring.drain(() => {}));
       }
       db.close();
       return;
@@ -114,12 +218,15 @@ function run(): void {
       Atomics.store(ctrl, CTRL_COMMITTED_SEQ, lastSeq + 1);
       Atomics.notify(ctrl, CTRL_COMMITTED_SEQ);
     }
+    // Flat out, the thread is never idle: bound the WAL anyway.
+    if (uncheckpointed >= MAX_UNCHECKPOINTED_BYTES) checkpoint();
   }
   try {
     db.prepare('DELETE FROM writer_leases WHERE run_id = ? AND pid = ?').run(runId, process.pid);
   } catch {
     // Left behind, the lease is recognised as stale: its pid is gone.
   }
+  if (uncheckpointed > 0) checkpoint();
   db.close();
 }
 

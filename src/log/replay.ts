@@ -1,10 +1,14 @@
-import { decodeBatch } from './batch-codec.js';
+import { visitRecords, type BatchVisitor } from './batch-codec.js';
+import { LogCorruptError } from './log-errors.js';
 import type { LogFile } from './log-file.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import type { TrainEvent } from '../events/train-event.js';
-import { evolveAll } from '../storage/evolve.js';
+import { StateFold } from '../storage/evolve.js';
 import { initialState, type StorageState } from '../storage/storage-state.js';
 import type { SnapshotCache } from './snapshot-cache.js';
+
+/** Events folded between two produced states when nothing else asks for one. */
+const FOLD_EVENTS = 8192;
 
 export interface ReplayOptions {
   /**
@@ -35,8 +39,8 @@ export interface ReplayResult {
 
 /**
  * Rebuilds a run's EventStorage state from its log, following the live timeline (batches of
- * iterations abandoned by a resume are skipped), through the same `evolveAll` the live storage
- * uses.
+ * iterations abandoned by a resume are skipped), through the same reducer the live storage
+ * uses (`StateFold`, which `evolveAll` runs), fed straight from the batch decoder.
  *
  * @example
  * ```ts
@@ -67,41 +71,67 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
       if (until !== undefined && state.iter - 1 === until) return { state, lastSeq, reached: true };
     }
   }
-  let pending: TrainEvent[] = [];
-  const flush = (): void => {
-    if (pending.length > 0) {
-      state = evolveAll(state, pending);
-      pending = [];
+  // Decoded records go straight into an open fold of the reducer (the code evolveAll runs), so
+  // scalars and steps never become event objects; the state is produced when someone needs it:
+  // a callback, the snapshot cache, the end.
+  const fold = new StateFold(state);
+  let folded = 0;
+  const produce = (): void => {
+    state = fold.finish();
+    folded = 0;
+  };
+  // Called with the state just before an event, as the old per-event fold did.
+  const before = (e: TrainEvent): void => {
+    if (onEvent && e.type !== 'scalar' && (e.type !== 'step' || withSteps)) {
+      produce();
+      onEvent(state, e);
     }
+  };
+  const visitor: BatchVisitor = {
+    scalar(id, smoothingHint, iter, value) {
+      fold.scalar(nameOf(names, id), value, smoothingHint, iter);
+      folded++;
+    },
+    step(iter, wallTime) {
+      if (onEvent && withSteps) before({ type: 'step', v: 1, data: { iter, wallTime } });
+      fold.step(iter, wallTime);
+      folded++;
+    },
+    json(e) {
+      before(e);
+      fold.apply(e);
+      folded++;
+    },
   };
   for (const range of ranges) {
     if (range.to < startSeq) continue;
-    for (const batch of log.batches(runId, Math.max(range.from, startSeq), range.to)) {
-      const events = decodeBatch(batch.body, names);
-      if (onEvent) {
-        for (const e of events) {
-          if (e.type !== 'scalar' && (e.type !== 'step' || withSteps)) {
-            flush();
-            onEvent(state, e);
-          }
-          pending.push(e);
+    for (const page of log.batchPages(runId, Math.max(range.from, startSeq), range.to)) {
+      const { bytes, offsets, seqs, stepIters } = page;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let i = 0; i < page.count; i++) {
+        visitRecords(bytes, view, offsets[i]!, offsets[i + 1]!, visitor);
+        // Producing a state every few thousand events bounds the samples waiting in the fold.
+        if (folded >= FOLD_EVENTS) produce();
+        lastSeq = seqs[i]!;
+        const stepIter = stepIters[i]!;
+        if (stepIter < 0) continue;
+        if (cache && cache.wants(stepIter + 1)) {
+          produce();
+          cache.offer(runId, lastSeq, state);
         }
-      } else {
-        for (const e of events) pending.push(e);
-      }
-      // Folding a few hundred events at a time keeps the transition's one-time copies amortized.
-      if (pending.length >= 512) flush();
-      lastSeq = batch.seq;
-      if (cache && batch.stepIter !== null && cache.wants(batch.stepIter + 1)) {
-        flush();
-        cache.offer(runId, batch.seq, state);
-      }
-      if (until !== undefined && batch.stepIter === until) {
-        flush();
-        return { state, lastSeq, reached: true };
+        if (until !== undefined && stepIter === until) {
+          produce();
+          return { state, lastSeq, reached: true };
+        }
       }
     }
   }
-  flush();
+  produce();
   return { state, lastSeq, reached: until === undefined };
+}
+
+function nameOf(names: readonly string[], id: number): string {
+  const name = names[id];
+  if (name === undefined) throw new LogCorruptError(`scalar refers to metric name id ${id}, which the log does not define`);
+  return name;
 }

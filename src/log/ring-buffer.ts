@@ -1,7 +1,8 @@
 /**
  * A single-producer single-consumer byte ring in a SharedArrayBuffer: the training thread hands
  * encoded batches to the log's writer thread without a syscall, a copy through the structured
- * clone, or a promise. Writing a batch costs a memcpy and one atomic add; SQLite's commit cost
+ * clone, or a promise. The training thread encodes straight into the ring and hands a batch
+ * over with one atomic add; the writer thread reads it in place; SQLite's commit cost
  * (~3–30 µs) is paid on the other core.
  *
  * Layout: an Int32 control block, an error-text area, then the data area. Messages are
@@ -46,22 +47,39 @@ function parts(ring: RingLayout): { ctrl: Int32Array; error: Uint8Array; data: U
   return { ctrl, error, data, view: new DataView(ring.sab, CTRL_SLOTS * 4 + ERROR_BYTES, ring.capacity) };
 }
 
-/** The training thread's end of the ring. */
+/**
+ * The training thread's end of the ring. Messages are built in place: `reserve` hands out room
+ * in the open message (the caller writes its bytes straight into `data`/`view`), `end` closes
+ * it, and `publish` makes every closed message visible to the consumer with one atomic add. So
+ * encoding a record is a few DataView stores: no staging buffer, no copy, no allocation.
+ */
 export class RingProducer {
   readonly ctrl: Int32Array;
-  readonly #data: Uint8Array;
-  readonly #view: DataView;
+  /** The data area; `reserve` returns offsets into it. */
+  readonly data: Uint8Array;
+  /** The data area as a DataView. */
+  readonly view: DataView;
   readonly #capacity: number;
   readonly #error: Uint8Array;
+  /** Where the open message's length prefix is. */
   #head = 0;
+  /** Bytes of the open message reserved so far (after its length prefix). */
+  #open = 0;
+  /** Bytes skipped at the ring's end to keep the open message whole, not yet in USED. */
+  #skip = 0;
+  /** Bytes of closed messages (prefixes and skips included) not yet in USED. */
+  #unpublished = 0;
+  /** `capacity - USED` as last read, less what was published since: a lower bound of the room. */
+  #free: number;
 
   constructor(ring: RingLayout) {
     const p = parts(ring);
     this.ctrl = p.ctrl;
-    this.#data = p.data;
-    this.#view = p.view;
+    this.data = p.data;
+    this.view = p.view;
     this.#error = p.error;
     this.#capacity = ring.capacity;
+    this.#free = ring.capacity;
   }
 
   /** Largest message the ring takes. */
@@ -69,32 +87,84 @@ export class RingProducer {
     return (this.#capacity >> 1) - 8;
   }
 
+  /** Bytes reserved in the open message so far. */
+  get openLength(): number {
+    return this.#open;
+  }
+
+  /** Offset in `data` of the open message's first byte (it can move until the next `reserve`). */
+  get openAt(): number {
+    return this.#head + 4;
+  }
+
   /**
-   * Copies `header` then `body` into the ring as one message. Blocks (Atomics.wait) only when the
-   * consumer is a full ring behind, which bounds memory and the amount a crash can lose.
+   * Reserves `n` more bytes at the end of the open message (opening one if none is) and returns
+   * their offset in `data`, or -1 when the consumer has failed and the ring is full. A message
+   * never wraps: one that would run past the end of the ring is moved to its start (a memmove
+   * of what was written, once per lap of the ring). Blocks (Atomics.wait) only while the
+   * consumer is a full ring behind, which bounds memory and what a crash can lose. The caller
+   * keeps messages within `maxMessage`.
    */
-  write(header: Uint8Array, body: Uint8Array): void {
-    const len = header.length + body.length;
+  reserve(n: number): number {
     const cap = this.#capacity;
-    let head = this.#head;
-    let skip = 0;
-    if (head + 4 + len > cap) {
-      skip = cap - head;
-      if (skip >= 4) this.#view.setUint32(head, WRAP, true);
-      head = 0;
+    const head = this.#head;
+    const open = this.#open;
+    const length = open + n;
+    if (head + 4 + length > cap) {
+      const skip = cap - head;
+      if (!this.#room(this.#unpublished + this.#skip + skip + 4 + length)) return -1;
+      // No overlap: the message is under half the ring, so it started past the middle.
+      if (open > 0) this.data.copyWithin(4, head + 4, head + 4 + open);
+      if (skip >= 4) this.view.setUint32(head, WRAP, true);
+      this.#skip += skip;
+      this.#head = 0;
+      this.#open = length;
+      return 4 + open;
     }
-    const total = skip + 4 + len;
+    if (!this.#room(this.#unpublished + this.#skip + 4 + length)) return -1;
+    this.#open = length;
+    return head + 4 + open;
+  }
+
+  #room(required: number): boolean {
+    if (required <= this.#free) return true;
     const ctrl = this.ctrl;
     for (;;) {
       const used = Atomics.load(ctrl, CTRL_USED);
-      if (cap - used >= total) break;
-      if (Atomics.load(ctrl, CTRL_ERROR) !== 0) return; // the consumer is gone; the caller reads the error
+      this.#free = this.#capacity - used;
+      if (required <= this.#free) return true;
+      if (Atomics.load(ctrl, CTRL_ERROR) !== 0) return false; // the consumer is gone; the caller reads the error
       Atomics.wait(ctrl, CTRL_USED, used, 50);
     }
-    this.#view.setUint32(head, len, true);
-    this.#data.set(header, head + 4);
-    this.#data.set(body, head + 4 + header.length);
-    this.#head = head + 4 + len;
+  }
+
+  /**
+   * Closes the open message (which must have had a `reserve`), keeping its first `length` bytes
+   * (default: all reserved); it is sent at the next `publish`.
+   */
+  end(length = this.#open): void {
+    if (length > this.#open) throw new RangeError(`end(${length}): only ${this.#open} bytes were reserved`);
+    this.view.setUint32(this.#head, length, true);
+    this.#unpublished += this.#skip + 4 + length;
+    this.#head += 4 + length;
+    this.#open = 0;
+    this.#skip = 0;
+  }
+
+  /** Drops the open message. */
+  discard(): void {
+    // A skip already taken stays pending: the consumer will cross that wrap marker, so the
+    // bytes are published (counted) with the next message.
+    this.#open = 0;
+  }
+
+  /** Makes every closed message visible to the consumer. */
+  publish(): void {
+    const total = this.#unpublished;
+    if (total === 0) return;
+    this.#unpublished = 0;
+    this.#free -= total;
+    const ctrl = this.ctrl;
     // Publishing the size after the bytes are in place is what makes them visible to the consumer.
     Atomics.add(ctrl, CTRL_USED, total);
     if (Atomics.load(ctrl, CTRL_SLEEPING) !== 0) Atomics.notify(ctrl, CTRL_USED);
@@ -125,12 +195,13 @@ export class RingConsumer {
   }
 
   /**
-   * Reads every whole message published so far (copied out, so the space can be released) and
-   * returns them with the byte count to release once they are durable.
+   * Visits every whole message published so far, in order, without copying: `visit` gets the
+   * message's offset and length in `data` (and must not keep views of it past `release`).
+   * Returns the byte count to release once the messages are durable; until then the producer
+   * cannot reuse their space.
    */
-  readAvailable(): { readonly messages: Buffer[]; readonly bytes: number } {
+  drain(visit: (at: number, length: number) => void): number {
     const available = Atomics.load(this.ctrl, CTRL_USED);
-    const messages: Buffer[] = [];
     let consumed = 0;
     let tail = this.#tail;
     const cap = this.#capacity;
@@ -146,12 +217,22 @@ export class RingConsumer {
         tail = 0;
         continue;
       }
-      messages.push(Buffer.from(this.#data.subarray(tail + 4, tail + 4 + len)));
+      visit(tail + 4, len);
       tail += 4 + len;
       consumed += 4 + len;
     }
     this.#tail = tail;
-    return { messages, bytes: consumed };
+    return consumed;
+  }
+
+  /** The data area, which `drain` offsets index into. */
+  get data(): Uint8Array {
+    return this.#data;
+  }
+
+  /** The data area as a DataView, for reading message headers in place. */
+  get view(): DataView {
+    return this.#view;
   }
 
   release(bytes: number): void {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { BatchEncoder } from './batch-codec.js';
+import { BatchEncoder, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, writeScalarRecord, writeStepRecord } from './batch-codec.js';
 import { LogClosedError, LogWriteError } from './log-errors.js';
 import {
   CTRL_CLOSED,
@@ -46,6 +46,9 @@ export interface EventSink {
   event(e: TrainEvent): void;
 }
 
+/** Bytes reserved in the ring at a time for the records of a batch (a step of ~14 scalars). */
+const RESERVE_BLOCK = 256;
+
 const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(`./log-writer-worker${fromSource ? '.ts' : '.js'}`, import.meta.url).href;
 // The worker starts from a small bootstrap: under tsx (running from source) it registers tsx's
@@ -86,10 +89,22 @@ export class RunWriter implements EventSink {
   readonly runId: number;
   readonly #producer: RingProducer;
   readonly #worker: Worker;
+  /** Encodes the rare JSON events, which are then copied into the ring. */
   readonly #encoder = new BatchEncoder();
   readonly #names: Map<string, number>;
-  readonly #header = new Uint8Array(BATCH_HEADER_BYTES);
-  readonly #headerView = new DataView(this.#header.buffer);
+  /** Names defined by the open batch: sent right after it, in the same hand-over. */
+  readonly #newNames: Array<readonly [id: number, name: string]> = [];
+  /** Whether a batch is open in the ring (its header reserved). */
+  #batchOpen = false;
+  /** Record bytes of the open batch, counting any dropped once it outgrew the ring. */
+  #batchBytes = 0;
+  /**
+   * Where the next record of the open batch goes in the ring, and the end of the room reserved
+   * for it there: a record that fits costs a compare and its stores. `#limit` is -1 when no
+   * record may be written without the slow path (no batch, closed, or outgrown).
+   */
+  #cursor = 0;
+  #limit = -1;
   readonly #exited: Promise<void>;
   readonly #onExit = (): void => {
     // A process that exits without close() still commits what it handed over.
@@ -161,22 +176,63 @@ export class RunWriter implements EventSink {
     if (id === undefined) {
       id = this.#names.size;
       this.#names.set(name, id);
-      const head = new Uint8Array(NAME_HEADER_BYTES);
-      const v = new DataView(head.buffer);
-      v.setUint8(0, MSG_NAME);
-      v.setUint32(1, id, true);
-      this.#producer.write(head, Buffer.from(name, 'utf8'));
+      this.#newNames.push([id, name]);
     }
     return id;
   }
 
+  /**
+   * Room for a record of `n` bytes in the open batch (opening one), or -1 when the record is not
+   * to be written: the writer is closed or failed (the step then throws), or the batch outgrew
+   * the ring (the step then throws and drops the batch).
+   */
+  #record(n: number): number {
+    const at = this.#cursor;
+    if (at + n <= this.#limit) {
+      this.#cursor = at + n;
+      this.#batchBytes += n;
+      return at;
+    }
+    return this.#recordSlow(n);
+  }
+
+  #recordSlow(n: number): number {
+    if (this.#closed) return -1;
+    const p = this.#producer;
+    if (!this.#batchOpen) {
+      if (p.reserve(BATCH_HEADER_BYTES) < 0) return -1;
+      this.#batchOpen = true;
+      this.#batchBytes = 0;
+    }
+    const written = BATCH_HEADER_BYTES + this.#batchBytes;
+    this.#batchBytes += n;
+    if (written + n > p.maxMessage) {
+      this.#limit = -1;
+      return -1;
+    }
+    // Reserve a block, not just this record: the records of a step then skip this path.
+    const extra = Math.min(Math.max(n - (p.openLength - written), RESERVE_BLOCK), p.maxMessage - p.openLength);
+    if (p.reserve(extra) < 0) {
+      this.#limit = -1;
+      return -1;
+    }
+    // The reservation may have moved the message (to keep it whole at the ring's end).
+    const start = p.openAt;
+    this.#cursor = start + written + n;
+    this.#limit = start + p.openLength;
+    return start + written;
+  }
+
   scalar(name: string, smoothingHint: boolean, iter: number, value: number): void {
-    this.#encoder.scalar(this.#nameId(name), smoothingHint, iter, value);
+    const id = this.#nameId(name);
+    const at = this.#record(SCALAR_RECORD_BYTES);
+    if (at >= 0) writeScalarRecord(this.#producer.view, at, id, smoothingHint, iter, value);
   }
 
   /** Records the end of step `iter`; the batch of this step is handed to the writer thread. */
   step(iter: number, wallTime: number): void {
-    this.#encoder.step(iter, wallTime);
+    const at = this.#record(STEP_RECORD_BYTES);
+    if (at >= 0) writeStepRecord(this.#producer.view, at, iter, wallTime);
     this.#send(iter, -2, -1);
   }
 
@@ -188,35 +244,81 @@ export class RunWriter implements EventSink {
     } else if (e.type === 'resumed') {
       // A resume is its own batch: readers cut the timeline at it.
       this.commit();
-      this.#encoder.json(e);
+      this.#json(e);
       this.#send(-1, e.data.iter, e.data.toSeq);
     } else {
-      this.#encoder.json(e);
+      this.#json(e);
     }
+  }
+
+  #json(e: TrainEvent): void {
+    const enc = this.#encoder;
+    enc.reset();
+    enc.json(e);
+    const at = this.#record(enc.length);
+    if (at >= 0) this.#producer.data.set(enc.view(), at);
+    enc.reset();
   }
 
   /** Hands over the events recorded since the last step as a batch of their own (if any). */
   commit(): void {
-    if (this.#encoder.length > 0) this.#send(-1, -2, -1);
+    if (this.#batchOpen) this.#send(-1, -2, -1);
   }
 
   #send(stepIter: number, rewindIter: number, rewindSeq: number): void {
     if (this.#closed) throw new LogClosedError(`run ${this.runId}: the log writer is closed`);
-    this.#checkError();
-    const body = this.#encoder.view();
-    if (body.length + BATCH_HEADER_BYTES > this.#producer.maxMessage) {
-      this.#encoder.reset();
-      throw new LogWriteError(`a batch of ${body.length} bytes is larger than the log's ring (${this.#producer.maxMessage}); log large images less often or raise ringBytes`);
+    const p = this.#producer;
+    if (Atomics.load(p.ctrl, CTRL_ERROR) !== 0) {
+      this.#dropBatch();
+      this.#checkError();
     }
-    const h = this.#headerView;
-    h.setUint8(0, MSG_BATCH);
-    h.setUint32(1, this.#nextSeq, true);
-    h.setInt32(5, stepIter, true);
-    h.setInt32(9, rewindIter, true);
-    h.setInt32(13, rewindSeq, true);
-    this.#producer.write(this.#header, body);
-    this.#encoder.reset();
+    if (!this.#batchOpen) {
+      // A step with nothing before it in the batch (its own record did not fit: failed above).
+      if (p.reserve(BATCH_HEADER_BYTES) < 0) this.#checkError();
+      this.#batchOpen = true;
+      this.#batchBytes = 0;
+    }
+    if (BATCH_HEADER_BYTES + this.#batchBytes > p.maxMessage) {
+      const bytes = this.#batchBytes;
+      this.#dropBatch();
+      throw new LogWriteError(`a batch of ${bytes} bytes is larger than the log's ring (${p.maxMessage}); log large images less often or raise ringBytes`);
+    }
+    const h = p.view;
+    const at = p.openAt;
+    h.setUint8(at, MSG_BATCH);
+    h.setUint32(at + 1, this.#nextSeq, true);
+    h.setInt32(at + 5, stepIter, true);
+    h.setInt32(at + 9, rewindIter, true);
+    h.setInt32(at + 13, rewindSeq, true);
+    p.end(BATCH_HEADER_BYTES + this.#batchBytes);
+    this.#batchOpen = false;
+    this.#limit = -1;
+    // The names this batch uses go in the same hand-over, so the writer thread commits them in
+    // the same transaction: a reader never sees a batch whose names are missing.
+    if (this.#newNames.length > 0) this.#sendNames();
+    p.publish();
     this.#nextSeq++;
+  }
+
+  #sendNames(): void {
+    const p = this.#producer;
+    for (const [id, name] of this.#newNames) {
+      const bytes = Buffer.from(name, 'utf8');
+      const at = p.reserve(NAME_HEADER_BYTES + bytes.length);
+      if (at < 0) break; // failed: #checkError reports it on the next step
+      p.view.setUint8(at, MSG_NAME);
+      p.view.setUint32(at + 1, id, true);
+      p.data.set(bytes, at + NAME_HEADER_BYTES);
+      p.end();
+    }
+    this.#newNames.length = 0;
+  }
+
+  #dropBatch(): void {
+    if (this.#batchOpen) this.#producer.discard();
+    this.#batchOpen = false;
+    this.#batchBytes = 0;
+    this.#limit = -1;
   }
 
   #checkError(): void {
@@ -292,6 +394,7 @@ export class RunWriter implements EventSink {
       this.flushSync();
     } finally {
       this.#closed = true;
+      this.#limit = -1;
     }
   }
 
@@ -310,6 +413,7 @@ export class RunWriter implements EventSink {
       error = e;
     }
     this.#closed = true;
+    this.#limit = -1;
     const ctrl = this.#producer.ctrl;
     Atomics.store(ctrl, CTRL_CLOSED, 1);
     Atomics.notify(ctrl, CTRL_USED);

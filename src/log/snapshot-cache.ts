@@ -1,34 +1,40 @@
 import Database from 'better-sqlite3';
-import { HistoryBuffer } from '../storage/history-buffer.js';
+import { rmSync } from 'node:fs';
+import { HISTORY_BLOCK_SIZE, HistoryBuffer } from '../storage/history-buffer.js';
 import type { MetricsTable, RunInfoState, StorageState } from '../storage/storage-state.js';
 import type { LogFile } from './log-file.js';
 import { onTimeline, type SeqRange } from './timeline.js';
 import { jsonReplacer, jsonReviver } from './batch-codec.js';
 
-const FORMAT = 1;
+/**
+ * Cache file format, kept in its `user_version`: a file of another format is deleted and
+ * rebuilt. 2: samples stored in blocks aligned with the histories' chunks, read back without
+ * a copy.
+ */
+const FORMAT = 2;
+/** Series number of the step times in the blocks table (metrics are 0, 1, ...). */
+const STEPS_SERIES = -1;
+const BLOCK = HISTORY_BLOCK_SIZE;
 
 interface Loaded {
   readonly seq: number;
   readonly state: StorageState;
 }
 
-interface SeriesDelta {
-  readonly name: string;
-  readonly hint: boolean;
-  readonly count: number;
-  readonly globalAvg: number;
-  /** Samples appended since the parent snapshot (all retained ones for a root snapshot). */
-  readonly values: Float64Array;
-  readonly iters: Uint32Array;
-}
-
+/** What a snapshot row holds besides its blocks (JSON). */
 interface Header {
-  readonly format: number;
   readonly iter: number;
   readonly maxLength: number;
-  readonly info: RunInfoState;
-  readonly series: ReadonlyArray<{ name: string; hint: boolean; count: number; globalAvg: number; n: number }>;
-  readonly steps: { count: number; n: number };
+  /** Metrics in state order: series i of the blocks table is `series[i]`. */
+  readonly series: ReadonlyArray<{ readonly name: string; readonly hint: boolean; readonly count: number; readonly globalAvg: number }>;
+  readonly steps: { readonly count: number; readonly globalAvg: number };
+}
+
+interface Parent {
+  readonly runId: number;
+  readonly seq: number;
+  /** Samples ever appended to each series (metrics by position, then step times) it holds. */
+  readonly counts: readonly number[];
 }
 
 /**
@@ -38,9 +44,14 @@ interface Header {
  * after batch `seq` never changes, since the log is append-only and timelines only grow at the
  * end), and can be deleted at any time.
  *
- * Snapshots are taken every `interval` iterations during a replay. Each stores only the samples
- * appended since the previous snapshot of the same replay (its parent), so the cache grows with
- * the run, not with the square of it; loading walks the chain and concatenates.
+ * Snapshots are taken every `interval` iterations during a replay. A snapshot stores its samples
+ * in blocks of `HISTORY_BLOCK_SIZE` consecutive samples of a series, aligned as the histories'
+ * chunks are: only the blocks its parent (the previous snapshot of the same replay) does not
+ * already hold in full, so the cache grows with the run, not with its square. Loading takes,
+ * for each block the state retains, the newest version along the chain of parents; each block
+ * is one row that fits a 64 KiB page, so SQLite hands it over without assembling overflow
+ * pages, and its arrays become the history's chunks as they are: reading a state costs about
+ * one copy of its samples.
  *
  * @example
  * ```ts
@@ -55,7 +66,7 @@ export class SnapshotCache {
   readonly #logId: string;
   #nextBoundary = 0;
   /** The snapshot the next one is a delta of, with what it held. */
-  #parent: { runId: number; seq: number; counts: Map<string, number>; steps: number } | null = null;
+  #parent: Parent | null = null;
 
   private constructor(path: string, db: Database.Database, logId: string, interval: number) {
     this.path = path;
@@ -78,15 +89,37 @@ export class SnapshotCache {
     const row = log.database.prepare("SELECT value FROM meta WHERE key = 'log_id'").get() as { value: string } | undefined;
     const logId = row?.value ?? 'unknown';
     try {
-      const db = new Database(path);
-      db.pragma('journal_mode = WAL');
+      let db = new Database(path);
+      if (db.pragma('user_version', { simple: true }) !== FORMAT) {
+        const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+        if (tables > 0) {
+          // Another format (or not a cache at all): start over, so the page size below applies.
+          db.close();
+          for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+          db = new Database(path);
+        }
+        // Big pages: a block (48 KiB) fits in one, so it is read in place, not reassembled.
+        db.pragma('page_size = 65536');
+        db.pragma('journal_mode = WAL');
+        db.exec(`CREATE TABLE snapshots (
+          log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL, iter INTEGER NOT NULL,
+          parent_seq INTEGER, header TEXT NOT NULL, info TEXT NOT NULL,
+          PRIMARY KEY (log_id, run_id, seq)) WITHOUT ROWID;
+        CREATE TABLE blocks (
+          id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+          series INTEGER NOT NULL, block INTEGER NOT NULL, lo INTEGER NOT NULL, vals BLOB NOT NULL, iters BLOB NOT NULL);
+        CREATE INDEX blocks_of_snapshot ON blocks (log_id, run_id, seq, series, block);`);
+        db.pragma(`user_version = ${FORMAT}`);
+      } else {
+        db.pragma('journal_mode = WAL');
+      }
       db.pragma('synchronous = OFF'); // a cache: losing it costs only time
-      db.exec(`CREATE TABLE IF NOT EXISTS snapshots (
-        log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL, iter INTEGER NOT NULL,
-        parent_seq INTEGER, format INTEGER NOT NULL, body BLOB NOT NULL,
-        PRIMARY KEY (log_id, run_id, seq)) WITHOUT ROWID`);
-      // A cache from another log that had this path, or another format, is useless: drop it.
-      db.prepare('DELETE FROM snapshots WHERE log_id != ? OR format != ?').run(logId, FORMAT);
+      db.pragma('mmap_size = 1073741824');
+      // A cache from another log that had this path is useless: drop it.
+      db.transaction(() => {
+        db.prepare('DELETE FROM snapshots WHERE log_id != ?').run(logId);
+        db.prepare('DELETE FROM blocks WHERE log_id != ?').run(logId);
+      })();
       return new SnapshotCache(path, db, logId, options.interval ?? 5000);
     } catch {
       return null;
@@ -123,56 +156,89 @@ export class SnapshotCache {
   /** Stores the state after batch `seq` (no-op if present). */
   offer(runId: number, seq: number, state: StorageState): void {
     this.#nextBoundary = (Math.floor(state.iter / this.interval) + 1) * this.interval;
-    const exists = this.#db.prepare('SELECT 1 FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?').get(this.#logId, runId, seq);
-    const counts = new Map<string, number>();
     const m = state.metrics;
-    for (let i = 0; i < m.names.length; i++) counts.set(m.names[i]!, m.histories[i]!.count);
-    const parent = this.#parent !== null && this.#parent.runId === runId ? this.#parent : null;
+    const histories = [...m.histories, state.stepTimes];
+    const counts = histories.map((h) => h.count);
+    const exists = this.#db.prepare('SELECT 1 FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?').get(this.#logId, runId, seq);
     if (!exists) {
-      const body = encode(state, parent);
-      this.#db
-        .prepare('INSERT INTO snapshots (log_id, run_id, seq, iter, parent_seq, format, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(this.#logId, runId, seq, state.iter, parent?.seq ?? null, FORMAT, body);
+      const parent = this.#parent !== null && this.#parent.runId === runId ? this.#parent : null;
+      const header: Header = {
+        iter: state.iter,
+        maxLength: state.maxLength,
+        series: m.names.map((name, i) => ({ name, hint: m.hints[i]!, count: m.histories[i]!.count, globalAvg: m.histories[i]!.globalAvg })),
+        steps: { count: state.stepTimes.count, globalAvg: state.stepTimes.globalAvg },
+      };
+      const insertBlock = this.#db.prepare('INSERT INTO blocks (log_id, run_id, seq, series, block, lo, vals, iters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      this.#db.transaction(() => {
+        this.#db
+          .prepare('INSERT INTO snapshots (log_id, run_id, seq, iter, parent_seq, header, info) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(this.#logId, runId, seq, state.iter, parent?.seq ?? null, JSON.stringify(header, jsonReplacer), JSON.stringify(state.info, jsonReplacer));
+        histories.forEach((h, i) => {
+          // Positions are stable along a timeline (metrics are only ever added at the end),
+          // and the step times go last here but under their own series number.
+          const series = i === m.names.length ? STEPS_SERIES : i;
+          const parentPos = series === STEPS_SERIES ? (parent?.counts.length ?? 0) - 1 : i;
+          const since = parent !== null && parentPos >= 0 && parentPos < parent.counts.length ? parent.counts[parentPos]! : 0;
+          for (const b of newBlocks(h, since)) insertBlock.run(this.#logId, runId, seq, series, b.block, b.lo, bytesOf(b.values), bytesOf(b.iters));
+        });
+      })();
     }
-    this.#parent = { runId, seq, counts, steps: state.stepTimes.count };
+    this.#parent = { runId, seq, counts };
   }
 
   #load(runId: number, seq: number): Loaded | null {
-    const stmt = this.#db.prepare('SELECT parent_seq, body FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?');
-    const chain: Buffer[] = [];
+    const snapshot = this.#db.prepare('SELECT parent_seq, header, info FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?');
+    const top = snapshot.get(this.#logId, runId, seq) as { parent_seq: number | null; header: string; info: string } | undefined;
+    if (top === undefined) return null;
+    const header = JSON.parse(top.header, jsonReviver) as Header;
+    const info = JSON.parse(top.info, jsonReviver) as RunInfoState;
+    const all = [...header.series.map((s) => ({ count: s.count, maxLength: header.maxLength })), { count: header.steps.count, maxLength: Number.MAX_SAFE_INTEGER }];
+    // The block ids the state needs: per series and block, the newest version along the chain.
+    const wanted = all.map((s) => {
+      const first = Math.floor((s.count - Math.min(s.count, s.maxLength)) / BLOCK);
+      const last = s.count === 0 ? first - 1 : Math.floor((s.count - 1) / BLOCK);
+      return { first, ids: new Array<number | undefined>(Math.max(0, last - first + 1)).fill(undefined), missing: Math.max(0, last - first + 1) };
+    });
+    let missing = wanted.reduce((n, w) => n + w.missing, 0);
+    const blocksOf = this.#db.prepare('SELECT id, series, block FROM blocks WHERE log_id = ? AND run_id = ? AND seq = ?').raw();
+    const parentOf = this.#db.prepare('SELECT parent_seq FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?').pluck();
     let at: number | null = seq;
-    while (at !== null) {
-      const row = stmt.get(this.#logId, runId, at) as { parent_seq: number | null; body: Buffer } | undefined;
-      if (!row) return null; // a broken chain: fall back to an older snapshot or a full replay
-      chain.push(row.body);
-      at = row.parent_seq;
+    while (missing > 0 && at !== null) {
+      for (const [id, series, block] of blocksOf.all(this.#logId, runId, at) as [number, number, number][]) {
+        const w = wanted[series === STEPS_SERIES ? header.series.length : series];
+        if (w === undefined) continue;
+        const k = block - w.first;
+        if (k < 0 || k >= w.ids.length || w.ids[k] !== undefined) continue;
+        w.ids[k] = id;
+        missing--;
+      }
+      if (missing === 0) break;
+      at = at === seq ? top.parent_seq : ((parentOf.get(this.#logId, runId, at) as number | null | undefined) ?? null);
     }
-    chain.reverse();
-    const decoded = chain.map(decode);
-    const top = decoded[decoded.length - 1]!;
-    const histories: HistoryBuffer[] = [];
-    const names: string[] = [];
-    const hints: boolean[] = [];
-    for (const s of top.series) {
-      const parts = decoded.map((d) => d.series.find((x) => x.name === s.name)).filter((x): x is SeriesDelta => x !== undefined);
-      const { values, iters } = concat(parts);
-      names.push(s.name);
-      hints.push(s.hint);
-      histories.push(HistoryBuffer.from(values, iters, { maxLength: top.header.maxLength, count: s.count, globalAvg: s.globalAvg }));
+    if (missing > 0) return null; // a broken chain: fall back to an older snapshot or a full replay
+    const blockRow = this.#db.prepare('SELECT lo, vals, iters FROM blocks WHERE id = ?').raw();
+    let histories: HistoryBuffer[];
+    try {
+      histories = wanted.map((w, i) => {
+        const blocks = w.ids.map((id) => {
+          const [lo, vals, iters] = blockRow.get(id) as [number, Buffer, Buffer];
+          return { lo, values: typedOf(vals, Float64Array), iters: typedOf(iters, Uint32Array) };
+        });
+        const stats = i === header.series.length ? header.steps : header.series[i]!;
+        return HistoryBuffer.fromBlocks(w.first, blocks, { maxLength: all[i]!.maxLength, count: stats.count, globalAvg: stats.globalAvg });
+      });
+    } catch {
+      return null; // a damaged block: fall back as for a broken chain
     }
-    const stepParts = decoded.map((d) => d.steps);
-    const st = concat(stepParts);
-    const metrics: MetricsTable = { names, hints, histories, index: new Map(names.map((n, i) => [n, i])) };
-    const state: StorageState = {
-      iter: top.header.iter,
-      maxLength: top.header.maxLength,
-      metrics,
-      stepTimes: HistoryBuffer.from(st.values, st.iters, { maxLength: Number.MAX_SAFE_INTEGER, count: top.steps.count, globalAvg: top.steps.globalAvg }),
-      info: top.header.info,
+    const names = header.series.map((s) => s.name);
+    const metrics: MetricsTable = {
+      names,
+      hints: header.series.map((s) => s.hint),
+      histories: histories.slice(0, names.length),
+      index: new Map(names.map((n, i) => [n, i])),
     };
-    const counts = new Map<string, number>();
-    for (const s of top.series) counts.set(s.name, s.count);
-    this.#parent = { runId, seq, counts, steps: top.steps.count };
+    const state: StorageState = { iter: header.iter, maxLength: header.maxLength, metrics, stepTimes: histories[names.length]!, info };
+    this.#parent = { runId, seq, counts: histories.map((h) => h.count) };
     return { seq, state };
   }
 
@@ -181,72 +247,36 @@ export class SnapshotCache {
   }
 }
 
-function concat(parts: readonly { values: Float64Array; iters: Uint32Array }[]): { values: Float64Array; iters: Uint32Array } {
-  let n = 0;
-  for (const p of parts) n += p.values.length;
-  const values = new Float64Array(n);
-  const iters = new Uint32Array(n);
-  let at = 0;
-  for (const p of parts) {
-    values.set(p.values, at);
-    iters.set(p.iters, at);
-    at += p.values.length;
+/**
+ * The blocks of `h` holding samples appended after the first `since` (whole blocks: one the
+ * parent held in part is stored again, complete), limited to the samples `h` retains.
+ */
+function newBlocks(h: HistoryBuffer, since: number): Array<{ block: number; lo: number; values: Float64Array; iters: Uint32Array }> {
+  const count = h.count;
+  const retained = count - h.length;
+  if (since >= count) return [];
+  const from = Math.max(retained, Math.floor(Math.max(since, retained) / BLOCK) * BLOCK);
+  const { values, iters } = h.columns(count - from);
+  const out: Array<{ block: number; lo: number; values: Float64Array; iters: Uint32Array }> = [];
+  for (let at = from; at < count; ) {
+    const block = Math.floor(at / BLOCK);
+    const to = Math.min((block + 1) * BLOCK, count);
+    out.push({ block, lo: at - block * BLOCK, values: values.subarray(at - from, to - from), iters: iters.subarray(at - from, to - from) });
+    at = to;
   }
-  return { values, iters };
+  return out;
 }
 
-function tailOf(h: HistoryBuffer, since: number | undefined): { values: Float64Array; iters: Uint32Array } {
-  const all = h.columns();
-  const fresh = since === undefined ? all.values.length : Math.min(all.values.length, h.count - since);
-  return { values: all.values.slice(all.values.length - fresh), iters: all.iters.slice(all.iters.length - fresh) };
+function bytesOf(a: Float64Array | Uint32Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function encode(state: StorageState, parent: { counts: Map<string, number>; steps: number } | null): Buffer {
-  const m = state.metrics;
-  const series: SeriesDelta[] = [];
-  for (let i = 0; i < m.names.length; i++) {
-    const h = m.histories[i]!;
-    const t = tailOf(h, parent?.counts.get(m.names[i]!) ?? (parent ? 0 : undefined));
-    series.push({ name: m.names[i]!, hint: m.hints[i]!, count: h.count, globalAvg: h.globalAvg, ...t });
-  }
-  const steps = tailOf(state.stepTimes, parent ? parent.steps : undefined);
-  const header: Header = {
-    format: FORMAT,
-    iter: state.iter,
-    maxLength: state.maxLength,
-    info: state.info,
-    series: series.map((s) => ({ name: s.name, hint: s.hint, count: s.count, globalAvg: s.globalAvg, n: s.values.length })),
-    steps: { count: state.stepTimes.count, n: steps.values.length },
-  };
-  const head = Buffer.from(JSON.stringify({ ...header, stepsAvg: state.stepTimes.globalAvg }, jsonReplacer), 'utf8');
-  const chunks: Buffer[] = [Buffer.alloc(4), head];
-  chunks[0]!.writeUInt32LE(head.length, 0);
-  for (const s of [...series, steps]) {
-    chunks.push(Buffer.from(s.values.buffer, s.values.byteOffset, s.values.byteLength));
-    chunks.push(Buffer.from(s.iters.buffer, s.iters.byteOffset, s.iters.byteLength));
-  }
-  return Buffer.concat(chunks);
-}
-
-function decode(body: Buffer): {
-  header: Header;
-  series: SeriesDelta[];
-  steps: { values: Float64Array; iters: Uint32Array; count: number; globalAvg: number };
-} {
-  const n = body.readUInt32LE(0);
-  const header = JSON.parse(body.toString('utf8', 4, 4 + n), jsonReviver) as Header & { stepsAvg: number };
-  let at = 4 + n;
-  const take = (count: number): { values: Float64Array; iters: Uint32Array } => {
-    // Copy into aligned buffers: typed arrays need aligned offsets.
-    const values = new Float64Array(count);
-    new Uint8Array(values.buffer).set(body.subarray(at, at + count * 8));
-    at += count * 8;
-    const iters = new Uint32Array(count);
-    new Uint8Array(iters.buffer).set(body.subarray(at, at + count * 4));
-    at += count * 4;
-    return { values, iters };
-  };
-  const series = header.series.map((s) => ({ name: s.name, hint: s.hint, count: s.count, globalAvg: s.globalAvg, ...take(s.n) }));
-  const steps = { ...take(header.steps.n), count: header.steps.count, globalAvg: header.stepsAvg };
-  return { header, series, steps };
+/** A typed view of a blob SQLite handed over (a fresh, aligned allocation), or a copy. */
+function typedOf<T extends Float64Array | Uint32Array>(blob: Buffer, Type: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; new (length: number): T; readonly BYTES_PER_ELEMENT: number }): T {
+  const n = blob.byteLength / Type.BYTES_PER_ELEMENT;
+  if (!Number.isInteger(n)) throw new RangeError(`a block of ${blob.byteLength} bytes is not a whole number of samples`);
+  if (blob.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(blob.buffer, blob.byteOffset, n);
+  const copy = new Type(n);
+  new Uint8Array(copy.buffer).set(blob);
+  return copy;
 }

@@ -1,4 +1,4 @@
-import { evolveAll, SmoothingHintMismatchError } from './evolve.js';
+import { StateFold, SmoothingHintMismatchError } from './evolve.js';
 import { HistoryBuffer } from './history-buffer.js';
 import { initialState, type StorageState } from './storage-state.js';
 import { computeHistogram } from './histogram.js';
@@ -38,6 +38,12 @@ export interface ImageInput {
 }
 
 const MAX_ITER = 0xffffffff;
+/**
+ * Events applied before the state is produced even if nobody reads it: bounds the samples
+ * buffered in the fold (12 bytes each) while keeping the cost of producing a state (a few small
+ * objects per metric) negligible per event.
+ */
+const MAX_PENDING = 4096;
 
 function checkIter(iter: number, what: string): void {
   if (!Number.isInteger(iter) || iter < 0 || iter > MAX_ITER) {
@@ -49,8 +55,12 @@ function checkIter(iter: number, what: string): void {
  * detectron2's EventStorage, event-sourced: every put is an event appended to the log (when a
  * sink is given) and folded into an immutable state by the same `evolve` that replays a log.
  *
- * Puts are cheap: the event is validated, encoded for the log and queued; the fold into the
- * state happens once per step (or on the first read after a put), in one `evolveAll`.
+ * Puts are cheap: the event is validated, encoded for the log and handed to an open fold of
+ * the reducer (`StateFold`, the code `evolveAll` runs), which only buffers the sample. The new
+ * state is produced when someone reads it (`state`, `latest()`, ...), or every few thousand
+ * events to bound what waits, so a loop that reads the state every k steps pays for building
+ * it once per k steps, not on every put. What a read returns is exactly `evolveAll` of every
+ * event appended so far.
  *
  * @example
  * ```ts
@@ -62,7 +72,9 @@ function checkIter(iter: number, what: string): void {
  */
 export class EventStorage {
   #state: StorageState;
-  #pending: TrainEvent[] = [];
+  readonly #fold: StateFold;
+  /** Events applied to the fold since `#state` was produced. */
+  #pending = 0;
   // Hints of every name put so far, pending puts included: lets putScalar reject a changed hint
   // before the event reaches the log, so the log never holds an event the reducer refuses.
   readonly #hints = new Map<string, boolean>();
@@ -78,6 +90,7 @@ export class EventStorage {
       throw new InvalidArgumentError(`maxLength must be a positive integer, got ${String(maxLength)}`);
     }
     this.#state = options.state ?? initialState({ startIter, maxLength });
+    this.#fold = new StateFold(this.#state);
     const m = this.#state.metrics;
     for (let i = 0; i < m.names.length; i++) this.#hints.set(m.names[i]!, m.hints[i]!);
     this.#sink = options.sink ?? null;
@@ -86,24 +99,29 @@ export class EventStorage {
 
   /** The current state (immutable; later puts produce new states). */
   get state(): StorageState {
-    if (this.#pending.length > 0) this.#fold();
+    if (this.#pending > 0) this.#produce();
     return this.#state;
   }
 
   /** The iteration being run. `step()` advances it. */
   get iter(): number {
-    // Only scalars wait in #pending, and they never move the iteration.
-    return this.#state.iter;
+    // The fold tracks it as events arrive: no state needs to be produced to know it.
+    return this.#fold.iter;
   }
 
   get maxLength(): number {
-    return this.#state.maxLength;
+    // A pending run-started event may have set it: read the produced state.
+    return this.state.maxLength;
   }
 
-  #fold(): void {
-    const pending = this.#pending;
-    this.#pending = [];
-    this.#state = evolveAll(this.#state, pending);
+  #produce(): void {
+    this.#state = this.#fold.finish();
+    this.#pending = 0;
+  }
+
+  /** Counts an applied event, producing the state once enough wait (bounds buffered samples). */
+  #applied(): void {
+    if (++this.#pending >= MAX_PENDING) this.#produce();
   }
 
   /**
@@ -125,8 +143,8 @@ export class EventStorage {
       return;
     }
     this.#sink?.event(e);
-    this.#pending.push(e);
-    this.#fold();
+    this.#fold.apply(e);
+    this.#applied();
     this.#onEvent?.(e);
   }
 
@@ -151,16 +169,17 @@ export class EventStorage {
       throw new InvalidArgumentError(`putScalar expects a non-empty metric name, got ${JSON.stringify(name)}`);
     }
     const full = this.#prefix === '' ? name : this.#prefix + name;
-    const iter = curIter ?? this.#state.iter;
+    const iter = curIter ?? this.#fold.iter;
     if (curIter !== undefined) checkIter(curIter, `putScalar(${JSON.stringify(full)}) curIter`);
     const hint = smoothingHint !== false;
     const known = this.#hints.get(full);
     if (known === undefined) this.#hints.set(full, hint);
     else if (known !== hint) throw new SmoothingHintMismatchError(full, known, hint);
     this.#sink?.scalar(full, hint, iter, value);
-    const e: TrainEvent = { type: 'scalar', v: 1, data: { name: full, value, smoothingHint: hint, iter } };
-    this.#pending.push(e);
-    this.#onEvent?.(e);
+    this.#fold.scalar(full, value, hint, iter);
+    this.#applied();
+    // The event object exists only for a listener: the log and the fold take its fields.
+    if (this.#onEvent !== null) this.#onEvent({ type: 'scalar', v: 1, data: { name: full, value, smoothingHint: hint, iter } });
   }
 
   /**
@@ -222,12 +241,11 @@ export class EventStorage {
    * ```
    */
   step(wallTime = Date.now() / 1000): void {
-    const iter = this.#state.iter;
+    const iter = this.#fold.iter;
     this.#sink?.step(iter, wallTime);
-    const e: TrainEvent = { type: 'step', v: 1, data: { iter, wallTime } };
-    this.#pending.push(e);
-    this.#fold();
-    this.#onEvent?.(e);
+    this.#fold.step(iter, wallTime);
+    this.#applied();
+    if (this.#onEvent !== null) this.#onEvent({ type: 'step', v: 1, data: { iter, wallTime } });
   }
 
   /**

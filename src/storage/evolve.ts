@@ -16,14 +16,15 @@ export class SmoothingHintMismatchError extends TrainledgerError {
 
 /**
  * Applies a sequence of events to a state: the one reducer behind both the live EventStorage and
- * the replay of a log, so a replayed state equals the live one by construction.
+ * the replay of a log, so a replayed state equals the live one by construction. It is a loop
+ * over `StateFold.apply`, the reducer proper.
  *
  * Pure: `state` is never modified and the result shares everything unchanged with it. Inside,
- * a transition works on private copies made on first write — per batch, the metric table is
- * copied once, the run-info part is an immer draft created only if a rare event needs it — so
- * folding a batch costs O(events), not O(events × state size). `evolveAll(s, [a, b])` always
- * equals `evolve(evolve(s, a), b)`; an event that cannot apply (a changed smoothing hint) throws
- * and no state changes.
+ * the fold works on private copies made on first write — per batch, the metric table is copied
+ * once, the run-info part is an immer draft created only if a rare event needs it, and the
+ * samples of each metric are appended in one go — so folding a batch costs O(events), not
+ * O(events × state size). `evolveAll(s, [a, b])` always equals `evolve(evolve(s, a), b)`; an
+ * event that cannot apply (a changed smoothing hint) throws and no state changes.
  *
  * @example
  * ```ts
@@ -36,9 +37,9 @@ export class SmoothingHintMismatchError extends TrainledgerError {
  */
 export function evolveAll(state: StorageState, events: readonly TrainEvent[]): StorageState {
   if (events.length === 0) return state;
-  const t = new Transition(state);
-  for (let i = 0; i < events.length; i++) t.apply(events[i]!);
-  return t.finish();
+  const fold = new StateFold(state);
+  for (let i = 0; i < events.length; i++) fold.apply(events[i]!);
+  return fold.finish();
 }
 
 /**
@@ -53,59 +54,130 @@ export function evolve(state: StorageState, e: TrainEvent): StorageState {
   return evolveAll(state, [e]);
 }
 
-class Transition {
-  readonly #base: StorageState;
+const INITIAL_PENDING = 64;
+
+/** Samples of one metric waiting in a fold. */
+interface Pending {
+  values: Float64Array;
+  iters: Uint32Array;
+  n: number;
+}
+
+/**
+ * The reducer, held open: events go in one at a time and `finish()` returns the state they
+ * lead to. `evolveAll` is this in a loop. The live EventStorage keeps one open between reads and
+ * replay feeds it straight from the decoder (`scalar` / `step` take the fields of those events,
+ * so the hot events need no event object); both therefore run this very code.
+ *
+ * Samples wait in per-metric typed arrays and are appended with one `HistoryBuffer.appendAll`
+ * per metric at `finish()`, so a fold of k samples of a metric makes one new buffer, not k.
+ * After `finish()` the fold goes on from the state it returned. A call that throws (a changed
+ * smoothing hint) applies nothing.
+ *
+ * @example
+ * ```ts
+ * const fold = new StateFold(initialState());
+ * fold.scalar('loss', 0.5, true, 0);
+ * fold.step(0, 1700000000);
+ * const state = fold.finish(); // same as evolveAll over the two events
+ * ```
+ */
+export class StateFold {
+  #base: StorageState;
+  #changed = false;
   #iter: number;
   #maxLength: number;
-  #stepTimes: HistoryBuffer;
   #names: string[] | null = null;
   #hints: boolean[] | null = null;
   #histories: HistoryBuffer[] | null = null;
   #index: Map<string, number> | null = null;
   #info: Draft<RunInfoState> | null = null;
+  /** Samples not yet appended, by metric position. */
+  readonly #pending: Pending[] = [];
+  /** Metric positions with pending samples, in first-touch order. */
+  readonly #touched: number[] = [];
+  #stepValues = new Float64Array(INITIAL_PENDING);
+  #stepIters = new Uint32Array(INITIAL_PENDING);
+  #stepCount = 0;
 
-  constructor(base: StorageState) {
-    this.#base = base;
-    this.#iter = base.iter;
-    this.#maxLength = base.maxLength;
-    this.#stepTimes = base.stepTimes;
+  constructor(state: StorageState) {
+    this.#base = state;
+    this.#iter = state.iter;
+    this.#maxLength = state.maxLength;
+  }
+
+  /** The iteration as of the events applied so far (what `finish().iter` would be). */
+  get iter(): number {
+    return this.#iter;
   }
 
   #draftInfo(): Draft<RunInfoState> {
     return (this.#info ??= createDraft(this.#base.info));
   }
 
-  #putScalar(name: string, value: number, hint: boolean, iter: number): void {
+  /** Applies a `scalar` event with these fields. */
+  scalar(name: string, value: number, smoothingHint: boolean, iter: number): void {
     const m = this.#base.metrics;
-    const index = this.#index ?? m.index;
-    const at = index.get(name);
+    let at = (this.#index ?? m.index).get(name);
     if (at === undefined) {
       // New metric: copy the name arrays (rare: once per metric per run).
       const names = (this.#names ??= m.names.slice());
       const hints = (this.#hints ??= m.hints.slice());
       const histories = (this.#histories ??= m.histories.slice());
       const idx = (this.#index ??= new Map(m.index));
-      idx.set(name, names.length);
+      at = names.length;
+      idx.set(name, at);
       names.push(name);
-      hints.push(hint);
-      histories.push(HistoryBuffer.empty(this.#maxLength).append(value, iter));
-      return;
+      hints.push(smoothingHint);
+      histories.push(HistoryBuffer.empty(this.#maxLength));
+    } else {
+      const hints = this.#hints ?? m.hints;
+      if (hints[at] !== smoothingHint) throw new SmoothingHintMismatchError(name, hints[at]!, smoothingHint);
     }
-    const hints = this.#hints ?? m.hints;
-    if (hints[at] !== hint) throw new SmoothingHintMismatchError(name, hints[at]!, hint);
-    const histories = (this.#histories ??= m.histories.slice());
-    histories[at] = histories[at]!.append(value, iter);
+    this.#changed = true;
+    let p = this.#pending[at];
+    if (p === undefined) {
+      p = { values: new Float64Array(INITIAL_PENDING), iters: new Uint32Array(INITIAL_PENDING), n: 0 };
+      // Positions are handed out in order, so this array stays packed.
+      this.#pending[at] = p;
+    }
+    const n = p.n;
+    if (n === 0) this.#touched.push(at);
+    else if (n === p.values.length) {
+      p.values = grow(p.values, new Float64Array(n * 2));
+      p.iters = grow(p.iters, new Uint32Array(n * 2));
+    }
+    p.values[n] = value;
+    p.iters[n] = iter;
+    p.n = n + 1;
   }
 
+  /** Applies a `step` event: iteration `iter` is over, hooks of the next one see `iter + 1`. */
+  step(iter: number, wallTime: number): void {
+    this.#changed = true;
+    const n = this.#stepCount;
+    if (n === this.#stepValues.length) {
+      this.#stepValues = grow(this.#stepValues, new Float64Array(n * 2));
+      this.#stepIters = grow(this.#stepIters, new Uint32Array(n * 2));
+    }
+    this.#stepValues[n] = wallTime;
+    this.#stepIters[n] = iter;
+    this.#stepCount = n + 1;
+    this.#iter = iter + 1;
+  }
+
+  /**
+   * Applies any event. Scalars and steps go to `scalar` and `step`, so a decoder that calls
+   * those directly folds exactly as this does.
+   */
   apply(e: TrainEvent): void {
+    this.#changed = true;
     switch (e.type) {
       case 'scalar':
-        this.#putScalar(e.data.name, e.data.value, e.data.smoothingHint, e.data.iter);
+        this.scalar(e.data.name, e.data.value, e.data.smoothingHint, e.data.iter);
         return;
       case 'step':
-        // storage.step(): the iteration `iter` is over; hooks of the next one see iter + 1.
-        this.#stepTimes = this.#stepTimes.append(e.data.wallTime, e.data.iter);
-        this.#iter = e.data.iter + 1;
+        this.step(e.data.iter, e.data.wallTime);
         return;
       case 'run-started': {
         const d = this.#draftInfo();
@@ -168,23 +240,52 @@ class Transition {
     }
   }
 
+  /**
+   * The state after every event applied so far. The fold then continues from it; nothing
+   * applied before is applied again.
+   */
   finish(): StorageState {
     const base = this.#base;
+    if (!this.#changed) return base;
     let metrics: MetricsTable = base.metrics;
-    if (this.#histories !== null) {
+    const touched = this.#touched;
+    if (touched.length > 0 || this.#histories !== null) {
+      const histories = (this.#histories ??= base.metrics.histories.slice());
+      for (let k = 0; k < touched.length; k++) {
+        const at = touched[k]!;
+        const p = this.#pending[at]!;
+        histories[at] = histories[at]!.appendAll(p.values, p.iters, p.n);
+        p.n = 0;
+      }
+      touched.length = 0;
       metrics = {
         names: this.#names ?? base.metrics.names,
         hints: this.#hints ?? base.metrics.hints,
-        histories: this.#histories,
+        histories,
         index: this.#index ?? base.metrics.index,
       };
     }
-    return {
+    const stepTimes = this.#stepCount > 0 ? base.stepTimes.appendAll(this.#stepValues, this.#stepIters, this.#stepCount) : base.stepTimes;
+    const state: StorageState = {
       iter: this.#iter,
       maxLength: this.#maxLength,
       metrics,
-      stepTimes: this.#stepTimes,
+      stepTimes,
       info: this.#info === null ? base.info : finishDraft(this.#info),
     };
+    this.#base = state;
+    this.#changed = false;
+    this.#names = null;
+    this.#hints = null;
+    this.#histories = null;
+    this.#index = null;
+    this.#info = null;
+    this.#stepCount = 0;
+    return state;
   }
+}
+
+function grow<T extends Float64Array | Uint32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }

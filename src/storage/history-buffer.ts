@@ -4,6 +4,16 @@ import { TrainledgerError } from '../errors/trainledger-error.js';
 // a sample costs (f64 value + u32 iteration), and copying a tail chunk on a branch is cheap.
 const CHUNK = 4096;
 
+/**
+ * Samples per block of `HistoryBuffer.fromBlocks`: block b holds the samples appended as the
+ * (b·SIZE)-th to the ((b+1)·SIZE − 1)-th, counting from the first ever appended.
+ */
+export const HISTORY_BLOCK_SIZE = CHUNK;
+
+// `append` is `appendAll` of one sample: one implementation of the append protocol.
+const ONE_VALUE = new Float64Array(1);
+const ONE_ITER = new Float64Array(1);
+
 /** One block of samples. `filled` is shared by every buffer that holds this chunk. */
 interface Chunk {
   readonly values: Float64Array;
@@ -87,33 +97,74 @@ export class HistoryBuffer {
    * ```
    */
   append(value: number, iter: number): HistoryBuffer {
+    ONE_VALUE[0] = value;
+    ONE_ITER[0] = iter;
+    return this.appendAll(ONE_VALUE, ONE_ITER, 1);
+  }
+
+  /**
+   * A new history with the first `n` of `values`/`iters` appended, in order: the same result as
+   * `n` calls of `append`, but one new buffer instead of `n` (the reducer folds a batch of
+   * samples per metric this way), and the samples are copied chunk by chunk.
+   *
+   * @example
+   * ```ts
+   * const h2 = h.appendAll([0.5, 0.4], [10, 11]);
+   * ```
+   */
+  appendAll(values: ArrayLike<number>, iters: ArrayLike<number>, n = values.length): HistoryBuffer {
+    if (n <= 0) return this;
+    if (iters.length < n || values.length < n) {
+      throw new RangeError(`appendAll: ${n} samples asked, but only ${Math.min(values.length, iters.length)} given`);
+    }
     let chunks = this.#chunks;
+    let ownChunks = false; // whether `chunks` is a copy this call may push into
     let base = this.#base;
-    const end = this.#end;
-    const local = end - base - (chunks.length - 1) * CHUNK;
-    let last = chunks[chunks.length - 1];
-    if (last === undefined || local === CHUNK) {
-      last = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled: 0 };
-      chunks = [...chunks, last];
-      last.values[0] = value;
-      last.iters[0] = iter;
-      last.filled = 1;
-    } else if (last.filled === local) {
-      // Nobody has written past our end in this chunk: append in place, invisibly to older versions.
-      last.values[local] = value;
-      last.iters[local] = iter;
-      last.filled = local + 1;
-    } else {
-      // A branch: another version already wrote here. Copy the tail chunk (bounded, CHUNK samples).
-      const copy: Chunk = { values: last.values.slice(), iters: last.iters.slice(), filled: local + 1 };
-      copy.values[local] = value;
-      copy.iters[local] = iter;
-      chunks = [...chunks.slice(0, -1), copy];
+    let end = this.#end;
+    let count = this.#count;
+    let globalAvg = this.#globalAvg;
+    let i = 0;
+    while (i < n) {
+      const local = end - base - (chunks.length - 1) * CHUNK;
+      let last = chunks[chunks.length - 1];
+      if (last === undefined || local === CHUNK) {
+        last = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled: 0 };
+        if (!ownChunks) {
+          chunks = chunks.slice();
+          ownChunks = true;
+        }
+        (chunks as Chunk[]).push(last);
+      } else if (last.filled !== local) {
+        // A branch: another version already wrote past our end in this chunk. Copy the tail
+        // chunk (bounded, CHUNK samples) so the other version never sees our samples.
+        last = { values: last.values.slice(), iters: last.iters.slice(), filled: local };
+        if (!ownChunks) {
+          chunks = chunks.slice();
+          ownChunks = true;
+        }
+        (chunks as Chunk[])[chunks.length - 1] = last;
+      }
+      // Nobody has written past our end in `last`: append in place, invisibly to older versions
+      // (they stop at their own end).
+      const at = local;
+      const m = Math.min(CHUNK - at, n - i);
+      const lv = last.values;
+      const li = last.iters;
+      for (let k = 0; k < m; k++) {
+        const v = values[i + k]!;
+        lv[at + k] = v;
+        li[at + k] = iters[i + k]!;
+        count++;
+        // A running mean, like fvcore's: it stays finite where a sum would overflow.
+        globalAvg += (v - globalAvg) / count;
+      }
+      last.filled = at + m;
+      end += m;
+      i += m;
     }
     let start = this.#start;
-    const newEnd = end + 1;
-    if (newEnd - start > this.maxLength) {
-      start = newEnd - this.maxLength;
+    if (end - start > this.maxLength) {
+      start = end - this.maxLength;
       // Drop whole chunks that fell out of the window (O(1) amortized).
       const dead = Math.floor((start - base) / CHUNK);
       if (dead > 0) {
@@ -121,9 +172,7 @@ export class HistoryBuffer {
         base += dead * CHUNK;
       }
     }
-    const count = this.#count + 1;
-    const globalAvg = this.#globalAvg + (value - this.#globalAvg) / count;
-    return new HistoryBuffer(this.maxLength, chunks, base, start, newEnd, count, globalAvg);
+    return new HistoryBuffer(this.maxLength, chunks, base, start, end, count, globalAvg);
   }
 
   #valueAt(abs: number): number {
@@ -193,14 +242,33 @@ export class HistoryBuffer {
     return out;
   }
 
-  /** Retained samples as parallel typed arrays (copies). */
-  columns(): { readonly values: Float64Array; readonly iters: Uint32Array } {
-    const n = this.length;
+  /**
+   * Retained samples as parallel typed arrays (copies), oldest first; with `last`, only the
+   * newest `last` of them (a snapshot stores what was appended since its parent this way,
+   * without copying the whole history each time).
+   *
+   * @example
+   * ```ts
+   * const { values, iters } = h.columns();
+   * const fresh = h.columns(100); // the newest 100 samples
+   * ```
+   */
+  columns(last?: number): { readonly values: Float64Array; readonly iters: Uint32Array } {
+    const n = last === undefined ? this.length : Math.max(0, Math.min(Math.floor(last), this.length));
     const values = new Float64Array(n);
     const iters = new Uint32Array(n);
-    for (let at = this.#start, i = 0; at < this.#end; at++, i++) {
-      values[i] = this.#valueAt(at);
-      iters[i] = this.#iterAt(at);
+    // Whole runs of a chunk at a time: a typed-array copy, not a division per sample.
+    let abs = this.#end - n;
+    let i = 0;
+    while (i < n) {
+      const off = abs - this.#base;
+      const c = this.#chunks[(off / CHUNK) | 0]!;
+      const local = off % CHUNK;
+      const m = Math.min(CHUNK - local, n - i);
+      values.set(c.values.subarray(local, local + m), i);
+      iters.set(c.iters.subarray(local, local + m), i);
+      i += m;
+      abs += m;
     }
     return { values, iters };
   }
@@ -218,22 +286,102 @@ export class HistoryBuffer {
     iters: Uint32Array,
     stats: { readonly maxLength?: number; readonly count?: number; readonly globalAvg?: number } = {},
   ): HistoryBuffer {
+    return HistoryBuffer.fromParts([{ values, iters }], stats);
+  }
+
+  /**
+   * `from` of the concatenation of `parts`, without concatenating them first: each sample is
+   * copied once, straight into the history's chunks (a snapshot is a chain of such parts).
+   *
+   * @example
+   * ```ts
+   * const h = HistoryBuffer.fromParts([older, newer], { maxLength, count, globalAvg });
+   * ```
+   */
+  static fromParts(
+    parts: ReadonlyArray<{ readonly values: Float64Array; readonly iters: Uint32Array }>,
+    stats: { readonly maxLength?: number; readonly count?: number; readonly globalAvg?: number } = {},
+  ): HistoryBuffer {
     const maxLength = stats.maxLength ?? 1_000_000;
-    const n = Math.min(values.length, maxLength);
-    const off = values.length - n;
+    let total = 0;
+    for (const p of parts) {
+      if (p.iters.length !== p.values.length) throw new RangeError(`fromParts: ${p.values.length} values but ${p.iters.length} iterations`);
+      total += p.values.length;
+    }
+    const n = Math.min(total, maxLength);
+    // Samples before `skip` (in concatenation order) are past maxLength: not retained.
+    let skip = total - n;
     const chunks: Chunk[] = [];
-    for (let i = 0; i < n; i += CHUNK) {
-      const m = Math.min(CHUNK, n - i);
-      const c: Chunk = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled: m };
-      c.values.set(values.subarray(off + i, off + i + m));
-      c.iters.set(iters.subarray(off + i, off + i + m));
-      chunks.push(c);
+    let chunk: Chunk | undefined;
+    for (const p of parts) {
+      let i = Math.min(skip, p.values.length);
+      skip -= i;
+      while (i < p.values.length) {
+        if (chunk === undefined || chunk.filled === CHUNK) {
+          chunk = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled: 0 };
+          chunks.push(chunk);
+        }
+        const m = Math.min(CHUNK - chunk.filled, p.values.length - i);
+        chunk.values.set(p.values.subarray(i, i + m), chunk.filled);
+        chunk.iters.set(p.iters.subarray(i, i + m), chunk.filled);
+        chunk.filled += m;
+        i += m;
+      }
     }
     let globalAvg = stats.globalAvg;
     if (globalAvg === undefined) {
       globalAvg = 0;
-      for (let i = 0; i < values.length; i++) globalAvg += (values[i]! - globalAvg) / (i + 1);
+      let k = 0;
+      for (const p of parts) for (let i = 0; i < p.values.length; i++) globalAvg += (p.values[i]! - globalAvg) / ++k;
     }
-    return new HistoryBuffer(maxLength, chunks, 0, 0, n, stats.count ?? values.length, globalAvg);
+    return new HistoryBuffer(maxLength, chunks, 0, 0, n, stats.count ?? total, globalAvg);
+  }
+
+  /**
+   * A history of `stats.count` samples ever appended, retaining the last `min(count, maxLength)`,
+   * from whole blocks of `HISTORY_BLOCK_SIZE` samples (see there), `blocks[k]` being block
+   * `firstBlock + k` and holding its samples from offset `lo` on. A block that holds all its
+   * samples in arrays of exactly the block size is adopted as the history's storage, not copied
+   * (a snapshot cache hands over freshly read arrays); others are copied. Throws RangeError when
+   * the blocks do not cover the retained samples.
+   *
+   * @example
+   * ```ts
+   * const h = HistoryBuffer.fromBlocks(0, [{ lo: 0, values, iters }], { count: values.length });
+   * ```
+   */
+  static fromBlocks(
+    firstBlock: number,
+    blocks: ReadonlyArray<{ readonly lo: number; readonly values: Float64Array; readonly iters: Uint32Array }>,
+    stats: { readonly maxLength?: number; readonly count: number; readonly globalAvg: number },
+  ): HistoryBuffer {
+    const maxLength = stats.maxLength ?? 1_000_000;
+    const end = stats.count;
+    const start = end - Math.min(end, maxLength);
+    const base = firstBlock * CHUNK;
+    if (end > start && (start < base || start >= base + CHUNK || base + blocks.length * CHUNK < end || end - base <= (blocks.length - 1) * CHUNK)) {
+      throw new RangeError(`fromBlocks: blocks ${firstBlock}..${firstBlock + blocks.length - 1} do not cover samples ${start}..${end - 1}`);
+    }
+    const chunks: Chunk[] = [];
+    for (let k = 0; k < blocks.length && end > start; k++) {
+      const b = blocks[k]!;
+      const at = base + k * CHUNK;
+      // The slots this history reads in this block, and how many the block must hold.
+      const from = Math.max(start, at) - at;
+      const filled = Math.min(CHUNK, end - at);
+      if (b.lo > from || b.lo + b.values.length < filled || b.iters.length !== b.values.length) {
+        throw new RangeError(`fromBlocks: block ${firstBlock + k} holds slots ${b.lo}..${b.lo + b.values.length - 1}, needs ${from}..${filled - 1}`);
+      }
+      if (b.lo === 0 && b.values.length === CHUNK && b.iters.length === CHUNK) {
+        chunks.push({ values: b.values, iters: b.iters, filled });
+      } else {
+        const c: Chunk = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled };
+        const m = filled - b.lo;
+        c.values.set(b.values.subarray(0, m), b.lo);
+        c.iters.set(b.iters.subarray(0, m), b.lo);
+        chunks.push(c);
+      }
+    }
+    return new HistoryBuffer(maxLength, chunks, end > start ? base : end, start, end, stats.count, stats.globalAvg);
   }
 }

@@ -56,7 +56,7 @@ test('a LayersModel can be trained through its trainable weights', async () => {
 
 test('a non-finite loss throws naming the iteration and losses before the optimizer step', async () => {
   const w = tf.variable(tf.scalar(1));
-  const t = new SimpleTrainer({ loss: () => ({ good: w.square() as tf.Scalar, bad: w.mul(tf.scalar(t.iter === 3 ? NaN : 1)) as tf.Scalar }), variables: [w] }, linearData(), tf.train.sgd(0.01));
+  const t: SimpleTrainer<Batch> = new SimpleTrainer<Batch>({ loss: (): Record<string, tf.Scalar> => ({ good: w.square() as tf.Scalar, bad: w.mul(tf.scalar(t.iter === 3 ? NaN : 1)) as tf.Scalar }), variables: [w] }, linearData(), tf.train.sgd(0.01));
   let before3 = NaN;
   t.register(new (class extends HookBase {
     override afterStep() { if (this.trainer.iter === 2) before3 = w.dataSync()[0]!; }
@@ -72,7 +72,7 @@ test('with gatherMetricPeriod 5 metrics are written at iterations 4, 9, ... and 
   const t = new SimpleTrainer({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.01), { gatherMetricPeriod: 5 });
   await t.train(0, 20);
   assert.deepEqual(t.storage.history('total_loss').values().map((v) => v[1]), [4, 9, 14, 19]);
-  const t2 = new SimpleTrainer({ loss: () => w.mul(tf.scalar(t2.iter === 6 ? Infinity : 1)) as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.01), { gatherMetricPeriod: 5 });
+  const t2: SimpleTrainer<Batch> = new SimpleTrainer<Batch>({ loss: (): tf.Scalar => w.mul(tf.scalar(t2.iter === 6 ? Infinity : 1)) as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.01), { gatherMetricPeriod: 5 });
   await assert.rejects(t2.train(0, 20), (e: unknown) => e instanceof NonFiniteLossError && e.iter === 6);
   assert.equal(t2.iter, 9, 'detected at the next read, iteration 9');
   t.dispose();

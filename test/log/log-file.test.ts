@@ -185,3 +185,100 @@ test('a reader running while the writer appends only ever sees whole steps', asy
   assert.equal([...reader.batches(1)].length, 3000);
   reader.close();
 });
+
+test('a small ring that wraps many times delivers every batch, new name and event intact', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' }, { ringBytes: 16 << 10 });
+  const expected: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    // 1..12 scalars a step, names appearing along the run, a JSON event now and then.
+    for (let k = 0; k <= i % 12; k++) {
+      const name = `m${(i * 7 + k) % (10 + Math.floor(i / 20))}`;
+      w.scalar(name, k % 2 === 0, i, i + k / 100);
+      expected.push(`${name}:${i}:${i + k / 100}`);
+    }
+    if (i % 97 === 0) w.event({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: i, detail: { pad: 'x'.repeat(i % 3000) } } });
+    w.step(i, i);
+  }
+  await w.close();
+  const names = log.names(1);
+  const got: string[] = [];
+  let cursors = 0;
+  for (const b of log.batches(1)) {
+    for (const e of decodeBatch(b.body, names)) {
+      if (e.type === 'scalar') got.push(`${e.data.name}:${e.data.iter}:${e.data.value}`);
+      if (e.type === 'writer-cursor') cursors++;
+    }
+  }
+  assert.deepEqual(got, expected);
+  assert.equal(cursors, Math.ceil(3000 / 97));
+  log.close();
+});
+
+test('a batch larger than the ring is refused with a typed error, and the run goes on', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' }, { ringBytes: 4096 });
+  w.scalar('loss', true, 0, 1);
+  w.step(0, 1);
+  w.event({ type: 'hook-failed', v: 1, data: { hook: 'h', phase: 'p', iter: 1, message: 'x'.repeat(10_000) } });
+  w.scalar('loss', true, 1, 2);
+  assert.throws(() => w.step(1, 2), (e: unknown) => code('ERR_LOG_WRITE')(e) && /larger than the log's ring/.test((e as Error).message));
+  w.scalar('loss', true, 2, 3);
+  w.step(2, 3);
+  await w.close();
+  const names = log.names(1);
+  const steps = [...log.batches(1)].map((b) => decodeBatch(b.body, names).map((e) => e.type).join(','));
+  assert.deepEqual(steps, ['scalar,step', 'scalar,step']);
+  log.close();
+});
+
+test('a reader never sees a batch whose metric names are not committed yet', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  const reader = LogFile.open(path, { readonly: true });
+  let read = 0;
+  for (let i = 0; i < 2000; i++) {
+    w.scalar(`new/${i}`, true, i, i); // a new name every step
+    w.step(i, i);
+    if (i % 100 === 0) {
+      await new Promise((r) => setTimeout(r, 1));
+      // Batches first, then names: names committed no later than their batches are all there.
+      const batches = [...reader.batches(1)];
+      const names = reader.names(1);
+      for (const b of batches) {
+        decodeBatch(b.body, names); // throws LogCorruptError on an undefined name
+        read++;
+      }
+    }
+  }
+  await w.close();
+  assert.ok(read > 0);
+  assert.equal(reader.names(1).length, 2000);
+  reader.close();
+  log.close();
+});
+
+test('the writer thread copies the WAL into the database file once it is idle', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  for (let i = 0; i < 60_000; i++) {
+    for (let k = 0; k < 4; k++) w.scalar(`m${k}`, true, i, i);
+    w.step(i, i);
+  }
+  await w.flush();
+  // Committed batches live in the WAL; the database file grows when they are checkpointed,
+  // which the writer thread does when nothing is left to commit.
+  let size = statSync(path).size;
+  for (let waited = 0; size < 4 << 20 && waited < 20_000; waited += 50) {
+    await new Promise((r) => setTimeout(r, 50));
+    size = statSync(path).size;
+  }
+  assert.ok(size >= 4 << 20, `database file: ${size} bytes`);
+  await w.close();
+  assert.equal([...log.batches(1)].length, 60_000);
+  log.close();
+});

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import Database from 'better-sqlite3';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { SnapshotCache } from '../../src/log/snapshot-cache.js';
@@ -167,5 +168,99 @@ test('a resumed run leaves the abandoned iterations in the log but off the timel
   assert.equal([...log.batches(1)].length, 10 + 1 + 3);
   const values = replayRun(log, 1).state.metrics.histories[0]!.values().map((v) => v[0]);
   assert.deepEqual(values, [0, 1, 2, 3, 4, 105, 106, 107]);
+  log.close();
+});
+
+test('snapshots of long histories, evicting and starting at different times, load to the state a full replay gives', async () => {
+  const path = join(tempDir(), 'blocks.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'blocks' });
+  const s = new EventStorage({ sink: w, maxLength: 5000 });
+  for (let i = 0; i < 20_000; i++) {
+    s.putScalar('loss', Math.cos(i));
+    if (i % 3 === 0) s.putScalar('every3', i, false);
+    if (i >= 7000) s.putScalar('late', -i);
+    s.step(i);
+  }
+  await w.close();
+  const cache = SnapshotCache.open(log, { interval: 1000 })!;
+  replayRun(log, 1, { untilIter: 19_999, cache });
+  for (const k of [999, 4095, 4096, 8191, 9000, 12_345, 19_999]) {
+    const expected = view(replayRun(log, 1, { untilIter: k }).state);
+    assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: k, cache }).state), expected, `iteration ${k}`);
+  }
+  // A state loaded from the cache keeps folding like any other.
+  assert.deepStrictEqual(view(replayRun(log, 1, { cache }).state), view(replayRun(log, 1).state));
+  cache.close();
+  log.close();
+});
+
+test('a cache that lost blocks falls back to older snapshots or a full replay, with the same result', async () => {
+  const path = join(tempDir(), 'broken.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'b' });
+  const s = new EventStorage({ sink: w });
+  for (let i = 0; i < 6000; i++) {
+    s.putScalar('loss', i);
+    s.step(i);
+  }
+  await w.close();
+  const cache = SnapshotCache.open(log, { interval: 500 })!;
+  replayRun(log, 1, { cache });
+  const db = new Database(cache.path);
+  db.prepare('DELETE FROM blocks WHERE seq = (SELECT max(seq) FROM blocks) OR block = 0').run();
+  db.close();
+  for (const k of [5999, 3000, 200]) {
+    assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: k, cache }).state), view(replayRun(log, 1, { untilIter: k }).state), `iteration ${k}`);
+  }
+  cache.close();
+  log.close();
+});
+
+test('a cache file of another format is rebuilt, not misread', async () => {
+  const path = join(tempDir(), 'old.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'o' });
+  for (let i = 0; i < 100; i++) {
+    w.scalar('loss', true, i, i);
+    w.step(i, i);
+  }
+  await w.close();
+  const old = new Database(`${path}.snapshots`);
+  old.exec('CREATE TABLE snapshots (log_id TEXT, run_id INTEGER, seq INTEGER, iter INTEGER, parent_seq INTEGER, format INTEGER, body BLOB)');
+  old.prepare('INSERT INTO snapshots VALUES (?, 1, 50, 51, NULL, 1, ?)').run('x', Buffer.from('junk'));
+  old.close();
+  const cache = SnapshotCache.open(log, { interval: 10 })!;
+  assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: 77, cache }).state), view(replayRun(log, 1, { untilIter: 77 }).state));
+  assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: 77, cache }).state), view(replayRun(log, 1, { untilIter: 77 }).state));
+  cache.close();
+  const db = new Database(`${path}.snapshots`, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.ok((db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n >= 7);
+  db.close();
+  log.close();
+});
+
+test('onEvent sees, before each rare event and with withSteps before each step, the state of the events before it', async () => {
+  const path = join(tempDir(), 'cb.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'cb' });
+  const events: TrainEvent[] = [];
+  const s = new EventStorage({ sink: w, onEvent: (e) => events.push(e) });
+  for (let i = 0; i < 300; i++) {
+    s.putScalar('loss', i);
+    if (i % 50 === 0) s.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: i } });
+    s.step(i);
+  }
+  await w.close();
+  for (const withSteps of [false, true]) {
+    const seen: Array<[string, unknown]> = [];
+    replayRun(log, 1, { withSteps, onEvent: (before, e) => seen.push([e.type, view(before)]) });
+    const expected: Array<[string, unknown]> = [];
+    events.forEach((e, i) => {
+      if (e.type === 'writer-cursor' || (withSteps && e.type === 'step')) expected.push([e.type, view(evolveAll(initialState(), events.slice(0, i)))]);
+    });
+    assert.deepStrictEqual(seen, expected, `withSteps ${withSteps}`);
+  }
   log.close();
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventStorage, UnknownMetricError } from '../../src/storage/event-storage.js';
+import { EventStorage, UnknownMetricError, historyOf } from '../../src/storage/event-storage.js';
+import { evolveAll } from '../../src/storage/evolve.js';
+import { initialState } from '../../src/storage/storage-state.js';
 import { SmoothingHintMismatchError } from '../../src/storage/evolve.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import type { EventSink } from '../../src/log/run-writer.js';
@@ -125,4 +127,36 @@ test('states are immutable snapshots: an old state does not see later puts', () 
   assert.deepEqual(before.metrics.histories[0]!.values(), [[1, 0]]);
   assert.equal(before.iter, 1);
   assert.equal(s.state.iter, 2);
+});
+
+test('the state read after any number of puts is exactly evolveAll of the events appended', () => {
+  const events: TrainEvent[] = [];
+  const s = new EventStorage({ maxLength: 3000, onEvent: (e) => events.push(e) });
+  let reads = 0;
+  for (let k = 0; k < 10_000; k++) {
+    s.putScalar('loss', 1 / (k + 1));
+    if (k % 3 === 0) s.putScalar('lr', k, false);
+    if (k % 1000 === 0) s.append({ type: 'checkpoint-saved', v: 1, data: { iter: s.iter, name: `m${k}`, path: '/x' } });
+    s.step(k);
+    // The iteration moves on without a state being produced.
+    assert.equal(s.iter, k + 1);
+    if (k % 2500 === 0) {
+      assert.deepEqual(s.state.metrics.histories[0]!.latest(), [1 / (k + 1), k]);
+      reads++;
+    }
+  }
+  const expected = evolveAll(initialState({ maxLength: 3000 }), events);
+  assert.ok(reads > 0);
+  assert.equal(s.state.iter, expected.iter);
+  assert.deepEqual(s.history('loss').values(), historyOf(expected, 'loss').values());
+  assert.deepEqual(s.history('lr').values(), historyOf(expected, 'lr').values());
+  assert.deepEqual(s.state.stepTimes.values(), expected.stepTimes.values());
+  assert.deepEqual(s.state.info, expected.info);
+});
+
+test('maxLength follows a pending run-started event', () => {
+  const s = new EventStorage({ maxLength: 10 });
+  s.append({ type: 'run-started', v: 1, data: { name: 'r', config: null, startIter: 5, historyMaxLength: 3, wallTime: 0, host: { hostname: 'h', platform: 'p', node: 'n', pid: 1 } } });
+  assert.equal(s.maxLength, 3);
+  assert.equal(s.iter, 5);
 });

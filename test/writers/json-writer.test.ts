@@ -91,7 +91,7 @@ test('restore drops lines past the cursor so a resumed run writes each iteration
   }
   w.close();
   const resumed = new JSONWriter(path);
-  resumed.restore({ iter: 19 }, { iter: 19, toSeq: 19, wallTime: 0 });
+  resumed.restore({ iter: 19 });
   assert.deepEqual(readLines(path).map((d) => d.iteration), [9, 19]);
   resumed.close();
 });

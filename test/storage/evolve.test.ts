@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { StateFold, SmoothingHintMismatchError, evolveAll } from '../../src/storage/evolve.js';
+import { initialState, type StorageState } from '../../src/storage/storage-state.js';
+import type { TrainEvent } from '../../src/events/train-event.js';
+
+function view(s: StorageState): unknown {
+  const m = s.metrics;
+  return {
+    iter: s.iter,
+    maxLength: s.maxLength,
+    metrics: m.names.map((n, i) => [n, m.hints[i], m.histories[i]!.values(), m.histories[i]!.count, m.histories[i]!.globalAvg]),
+    steps: s.stepTimes.values(),
+    info: s.info,
+  };
+}
+
+const eventList = fc
+  .array(fc.tuple(fc.nat(5), fc.double(), fc.nat(3)), { maxLength: 3000 })
+  .map((ops) => {
+    const events: TrainEvent[] = [{ type: 'run-started', v: 1, data: { name: 'r', config: null, startIter: 0, historyMaxLength: 50, wallTime: 0, host: { hostname: 'h', platform: 'p', node: 'n', pid: 1 } } }];
+    let iter = 0;
+    for (const [name, value, kind] of ops) {
+      if (kind === 0) events.push({ type: 'step', v: 1, data: { iter: iter++, wallTime: value } });
+      else if (kind === 3 && name === 0) events.push({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter } });
+      else events.push({ type: 'scalar', v: 1, data: { name: `m${name}`, value, smoothingHint: name % 2 === 0, iter } });
+    }
+    return events;
+  });
+
+test('a StateFold fed through scalar() and step() produces what evolveAll produces from the events', () => {
+  fc.assert(
+    fc.property(eventList, fc.integer({ min: 1, max: 700 }), (events, every) => {
+      const fold = new StateFold(initialState());
+      let n = 0;
+      for (const e of events) {
+        if (e.type === 'scalar') fold.scalar(e.data.name, e.data.value, e.data.smoothingHint, e.data.iter);
+        else if (e.type === 'step') fold.step(e.data.iter, e.data.wallTime);
+        else fold.apply(e);
+        // Producing states along the way must not change where the fold ends.
+        if (++n % every === 0) fold.finish();
+      }
+      assert.deepStrictEqual(view(fold.finish()), view(evolveAll(initialState(), events)));
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('a fold continues from the state it produced and never changes a state it handed out', () => {
+  const fold = new StateFold(initialState());
+  fold.scalar('loss', 1, true, 0);
+  fold.step(0, 10);
+  const first = fold.finish();
+  assert.equal(fold.finish(), first, 'nothing new: the same state');
+  fold.scalar('loss', 2, true, 1);
+  assert.equal(fold.iter, 1);
+  const second = fold.finish();
+  assert.deepEqual(first.metrics.histories[0]!.values(), [[1, 0]]);
+  assert.deepEqual(second.metrics.histories[0]!.values(), [
+    [1, 0],
+    [2, 1],
+  ]);
+  assert.equal(second.stepTimes, first.stepTimes, 'unchanged parts are shared');
+});
+
+test('a fold call that throws applies nothing', () => {
+  const fold = new StateFold(initialState());
+  fold.scalar('lr', 0.1, false, 0);
+  assert.throws(() => fold.scalar('lr', 0.2, true, 0), SmoothingHintMismatchError);
+  fold.scalar('lr', 0.3, false, 0);
+  assert.deepEqual(fold.finish().metrics.histories[0]!.values(), [
+    [0.1, 0],
+    [0.3, 0],
+  ]);
+});

@@ -1,0 +1,271 @@
+/**
+ * Benchmark of the metric log: ingest, the training-thread cost of a put, replay, state at an
+ * iteration of a long run, and the memory a history sample costs. Prints figures measured in
+ * this run only; nothing here asserts a time.
+ *
+ *   node --expose-gc --import tsx tools/bench/log.ts [--quick]
+ *
+ * Every timed figure is the median of several repeats (the machine may be shared), and the
+ * spread (min–max) is printed beside it. Definitions are next to each measurement below.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogFile } from '../../src/log/log-file.js';
+import { replayRun } from '../../src/log/replay.js';
+import { SnapshotCache } from '../../src/log/snapshot-cache.js';
+import { EventStorage } from '../../src/storage/event-storage.js';
+
+const quick = process.argv.includes('--quick');
+/** Scalars put per step, as a small detectron2 loop (total_loss, two loss terms, lr). */
+const PER_STEP = 4;
+const NAMES = ['total_loss', 'loss_cls', 'loss_box_reg', 'lr'] as const;
+const HINTS = [true, true, true, false] as const;
+/** ~5 MB of batches: fits the default 8 MiB hand-off ring (see section 1). */
+const PUT_STEPS = 50_000;
+const PUT_REPEATS = quick ? 5 : 9;
+const INGEST_STEPS = 250_000;
+const INGEST_REPEATS = quick ? 3 : 5;
+const LONG_STEPS = quick ? 100_000 : 1_000_000;
+const REPLAY_REPEATS = quick ? 3 : 5;
+const MEMORY_SAMPLES = quick ? 1_000_000 : 5_000_000;
+const AT_REPEATS = 5;
+
+const dir = mkdtempSync(join(tmpdir(), 'trainledger-bench-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function spread(xs: readonly number[], digits = 0): string {
+  return `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/**
+ * This thread's CPU time and time spent runnable but waiting for a core (ns), from Linux
+ * schedstat; null elsewhere.
+ */
+function threadTimes(): { runNs: number; waitNs: number } | null {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return { runNs: Number(run), waitNs: Number(wait) };
+  } catch {
+    return null;
+  }
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g === undefined) throw new Error('run with node --expose-gc (npm run bench:log does)');
+  // Twice: the first pass may only queue finalizers that free array buffers.
+  g();
+  g();
+}
+
+/** A deterministic loss-like value: puts cost the same whatever the number, but keep it plausible. */
+function valueOf(step: number, k: number): number {
+  return k === 3 ? 0.02 : 1 / (1 + step * 1e-4) + k * 0.01;
+}
+
+/**
+ * The training loop every measurement below drives: `steps` steps of PER_STEP putScalar each,
+ * through the real EventStorage facade. Returns the ms it took on this thread.
+ */
+function trainLoop(storage: EventStorage, steps: number): number {
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    for (let k = 0; k < PER_STEP; k++) storage.putScalar(NAMES[k]!, valueOf(i, k), HINTS[k]!);
+    storage.step(1_700_000_000 + i);
+  }
+  return performance.now() - t0;
+}
+
+const rows: Array<[string, string, string]> = [];
+function report(what: string, figure: string, target = ''): void {
+  rows.push([what, figure, target]);
+  console.log(`  ${what}: ${figure}${target ? `   [target ${target}]` : ''}`);
+}
+
+console.log(`trainledger log benchmark (node ${process.version}, ${quick ? 'quick' : 'full'} sizes, ${PER_STEP} scalars per step)`);
+
+// ── 1. The training-thread cost of a put, and ingest ────────────────────────────────────────
+// (a) ns per putScalar: each repeat opens a fresh run (RunWriter, default 'step' durability:
+//     WAL, synchronous NORMAL; its writer thread already started) and an EventStorage with it
+//     as sink, then times a loop of PUT_STEPS steps of PER_STEP puts (the steps, encoding, and
+//     handing each step's batch to the writer thread included) on the training thread, divided
+//     by the puts. PUT_STEPS steps make ~5 MB of batches, less than the default 8 MiB hand-off
+//     ring, so the loop never waits for the writer thread: the figure is what a put costs the
+//     training thread, as in real training where a step takes milliseconds and the writer keeps
+//     up. (Flat out, the loop is paced by the writer thread instead: see (b).) The writer thread
+//     commits concurrently, on the other core. Printed: wall time, and the thread's CPU time
+//     (Linux schedstat), which is robust to other processes taking the cores.
+// (b) scalars/s ingested: INGEST_STEPS steps (1M scalars) through the same path, puts divided
+//     by the time from the first put until `await writer.flush()` resolves, i.e. until the
+//     writer thread has committed every batch to SQLite. The WAL checkpoint that follows
+//     (SQLite copying the WAL into the database file, disk-bound) runs when the writer thread
+//     is idle, after that; its time is printed separately.
+// Each: median of its repeats (min–max). For reference, the put loop without a sink.
+{
+  console.log(`\n1. put cost: ${fmt(PUT_STEPS)} steps × ${PER_STEP} scalars, ${PUT_REPEATS} repeats; ingest: ${fmt(INGEST_STEPS)} steps × ${PER_STEP}, ${INGEST_REPEATS} repeats; median (min–max)`);
+  const log = LogFile.open(join(dir, 'put.sqlite'));
+  const wallPut: number[] = [];
+  const cpuPut: number[] = [];
+  const waitShare: number[] = [];
+  for (let r = 0; r < PUT_REPEATS; r++) {
+    const writer = log.createRun({ name: `put-${r}` });
+    const storage = new EventStorage({ sink: writer, maxLength: PUT_STEPS });
+    gc();
+    const c0 = threadTimes();
+    const ms = trainLoop(storage, PUT_STEPS);
+    const c1 = threadTimes();
+    const puts = PUT_STEPS * PER_STEP;
+    wallPut.push((ms * 1e6) / puts);
+    if (c0 && c1) {
+      cpuPut.push((c1.runNs - c0.runNs) / puts);
+      waitShare.push((c1.waitNs - c0.waitNs) / (ms * 1e6));
+    }
+    await writer.close();
+  }
+  log.close();
+
+  const rate: number[] = [];
+  const flatPut: number[] = [];
+  const checkpointMs: number[] = [];
+  const diskPerScalar: number[] = [];
+  for (let r = 0; r < INGEST_REPEATS; r++) {
+    const path = join(dir, `ingest-${r}.sqlite`);
+    const ingestLog = LogFile.open(path);
+    const writer = ingestLog.createRun({ name: 'ingest' });
+    const storage = new EventStorage({ sink: writer, maxLength: INGEST_STEPS });
+    gc();
+    const t0 = performance.now();
+    const loopMs = trainLoop(storage, INGEST_STEPS);
+    await writer.flush();
+    const totalMs = performance.now() - t0;
+    await writer.close();
+    const puts = INGEST_STEPS * PER_STEP;
+    rate.push(puts / (totalMs / 1000));
+    flatPut.push((loopMs * 1e6) / puts);
+    const c0 = performance.now();
+    ingestLog.database.pragma('wal_checkpoint(TRUNCATE)');
+    checkpointMs.push(performance.now() - c0);
+    ingestLog.close();
+    diskPerScalar.push(statSync(path).size / puts);
+    rmSync(path, { force: true });
+  }
+  const bare: number[] = [];
+  for (let r = 0; r < PUT_REPEATS; r++) {
+    const storage = new EventStorage({ maxLength: PUT_STEPS });
+    gc();
+    bare.push((trainLoop(storage, PUT_STEPS) * 1e6) / (PUT_STEPS * PER_STEP));
+  }
+  report('ns per putScalar on the training thread, log attached (wall)', `${fmt(median(wallPut), 1)} (${spread(wallPut, 1)})`, '≤ 300');
+  if (cpuPut.length > 0) {
+    report('  same, training-thread CPU time', `${fmt(median(cpuPut), 1)} (${spread(cpuPut, 1)}); thread waited for a core ${fmt(100 * median(waitShare))}% of the loop`);
+  }
+  report(`  ns per step of ${PER_STEP} puts (wall)`, fmt(median(wallPut) * PER_STEP));
+  report('  ns per putScalar without a log (in-memory only, wall)', `${fmt(median(bare), 1)} (${spread(bare, 1)})`);
+  report('scalars/s ingested (first put → all committed)', `${fmt(median(rate))} (${spread(rate)})`, '≥ 1,000,000');
+  report('  = steps (log rows) committed per second', fmt(median(rate) / PER_STEP));
+  report('  ns per putScalar in that flat-out loop (paced by the writer thread)', `${fmt(median(flatPut), 1)} (${spread(flatPut, 1)})`);
+  report('  WAL checkpoint after it (idle-time, disk-bound), ms', `${fmt(median(checkpointMs))} (${spread(checkpointMs)})`);
+  report('  bytes on disk per scalar (after checkpoint)', fmt(median(diskPerScalar), 1));
+}
+
+// ── 2. Memory per history sample ────────────────────────────────────────────────────────────
+// An EventStorage without a sink receives MEMORY_SAMPLES scalar samples (PER_STEP metrics,
+// maxLength large enough that nothing is evicted) plus one step-time sample per step. Measured:
+// heapUsed + arrayBuffers after a full GC, with the storage (and its state) alive, minus the same
+// before it was created; divided by every sample the histories retain (scalars and step times).
+{
+  const steps = MEMORY_SAMPLES / PER_STEP;
+  console.log(`\n2. memory: ${fmt(MEMORY_SAMPLES)} scalar samples + ${fmt(steps)} step times`);
+  gc();
+  const before = process.memoryUsage();
+  const storage = new EventStorage({ maxLength: steps });
+  trainLoop(storage, steps);
+  const state = storage.state;
+  gc();
+  const after = process.memoryUsage();
+  const bytes = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
+  let samples = state.stepTimes.length;
+  for (const h of state.metrics.histories) samples += h.length;
+  report('bytes of memory per history sample', `${fmt(bytes / samples, 2)} (${fmt(bytes / 2 ** 20, 1)} MiB / ${fmt(samples)} samples)`, '≤ 16');
+}
+
+// ── 3. Replay and state at an iteration of a long run ───────────────────────────────────────
+// A LONG_STEPS-step run (PER_STEP scalars a step) is written once through EventStorage +
+// RunWriter. Then:
+// - replay events/s: replayRun over the whole run without a cache; events = scalars + steps
+//   folded; median of REPLAY_REPEATS.
+// - state at iteration N, cold: the first replayRun(untilIter: N, cache) with an empty snapshot
+//   cache, for N near the end (it replays from the start and fills the cache as it goes).
+// - state at iteration N, warm: replayRun(untilIter: N, cache) once the cache is built, for
+//   several N (on and off snapshot boundaries); each N median of AT_REPEATS, and the worst N.
+{
+  const path = join(dir, 'long.sqlite');
+  console.log(`\n3. replay: a ${fmt(LONG_STEPS)}-step run (${fmt(LONG_STEPS * PER_STEP)} scalars)`);
+  {
+    const log = LogFile.open(path);
+    const writer = log.createRun({ name: 'long' });
+    const storage = new EventStorage({ sink: writer });
+    const t0 = performance.now();
+    trainLoop(storage, LONG_STEPS);
+    await writer.close();
+    const ms = performance.now() - t0;
+    log.database.pragma('wal_checkpoint(TRUNCATE)');
+    log.close();
+    report(`written in (${fmt(LONG_STEPS * PER_STEP)} scalars, all committed)`, `${fmt(ms)} ms = ${fmt((LONG_STEPS * PER_STEP) / (ms / 1000))} scalars/s`);
+  }
+  const log = LogFile.open(path, { readonly: true });
+  const runId = log.run('long').id;
+  const events = LONG_STEPS * (PER_STEP + 1);
+  const replayMs: number[] = [];
+  for (let r = 0; r < REPLAY_REPEATS; r++) {
+    gc();
+    const t0 = performance.now();
+    const { state } = replayRun(log, runId);
+    replayMs.push(performance.now() - t0);
+    if (state.iter !== LONG_STEPS) throw new Error(`replay ended at iteration ${state.iter}`);
+  }
+  const rates = replayMs.map((ms) => events / (ms / 1000));
+  report('replay events/s (full run, no cache)', `${fmt(median(rates))} (${spread(rates)})`, '≥ 2,000,000');
+
+  const cachePath = join(dir, 'long.sqlite.snapshots');
+  if (existsSync(cachePath)) rmSync(cachePath);
+  const cache = SnapshotCache.open(log, { path: cachePath });
+  if (cache === null) throw new Error('cannot create the snapshot cache');
+  const last = LONG_STEPS - 1;
+  gc();
+  let t0 = performance.now();
+  const cold = replayRun(log, runId, { untilIter: last, cache });
+  const coldMs = performance.now() - t0;
+  if (!cold.reached) throw new Error('cold replay did not reach the last iteration');
+  report(`state at iteration ${fmt(last)}, cold (empty cache; fills it)`, `${fmt(coldMs)} ms`);
+  const targets = [Math.floor(LONG_STEPS / 4) + 1234, Math.floor(LONG_STEPS / 2), Math.floor((LONG_STEPS * 3) / 4) + 4999, last];
+  let worst = 0;
+  const perN: string[] = [];
+  for (const n of targets) {
+    const times: number[] = [];
+    for (let r = 0; r < AT_REPEATS; r++) {
+      t0 = performance.now();
+      const { state, reached } = replayRun(log, runId, { untilIter: n, cache });
+      times.push(performance.now() - t0);
+      if (!reached || state.iter !== n + 1) throw new Error(`warm replay to ${n} ended at ${state.iter}`);
+    }
+    const m = median(times);
+    worst = Math.max(worst, m);
+    perN.push(`${fmt(n)}: ${fmt(m, 1)}`);
+  }
+  report('state at iteration N, warm (cache built), ms per N', perN.join(', '));
+  report('state at iteration, warm, worst N', `${fmt(worst, 1)} ms`, '≤ 100 ms');
+  cache.close();
+  log.close();
+}
