@@ -46,6 +46,7 @@ function run(): void {
     db = new Database(data.path, { fileMustExist: true });
     db.pragma('busy_timeout = 10000');
     db.pragma(`synchronous = ${data.synchronous}`);
+    for (const pragma of data.pragmas) db.pragma(pragma);
   } catch (e) {
     ring.setError(`cannot open ${data.path} for writing: ${(e as Error).message}`);
     return;

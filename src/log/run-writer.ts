@@ -37,6 +37,11 @@ export interface RunWriterOptions {
   readonly durability?: Durability;
   /** Size of the hand-off ring; bounds what a crash can lose and the memory used. Default 8 MiB. */
   readonly ringBytes?: number;
+  /**
+   * PRAGMAs run on the writer thread's connection after it opens, e.g. `max_page_count = 100`
+   * to cap the log's size (used to test a full disk).
+   */
+  readonly pragmas?: readonly string[];
 }
 
 /** What storage needs from a log: the live EventStorage appends through this. */
@@ -137,6 +142,7 @@ export class RunWriter implements EventSink {
       sab: ring.sab,
       capacity: ring.capacity,
       synchronous: durability === 'fsync' ? 'FULL' : 'NORMAL',
+      pragmas: options.pragmas ?? [],
       groupMs,
     };
     this.#worker = new Worker(bootstrap, { eval: true, workerData: data });

@@ -18,4 +18,6 @@ export interface WriterWorkerData {
   readonly capacity: number;
   readonly synchronous: 'NORMAL' | 'FULL';
   readonly groupMs: number;
+  /** Extra PRAGMAs for the writer's connection (fault tests: max_page_count, query_only). */
+  readonly pragmas: readonly string[];
 }
