@@ -169,6 +169,8 @@ export abstract class TrainerBase {
   #log: LogFile | null = null;
   #ownsLog = false;
   #resume: ResumePoint | null = null;
+  /** An async reactive hook's rejection on a metric event, raised at the next phase. */
+  #deferred: { readonly entry: Entry; readonly error: unknown } | null = null;
 
   constructor(options: TrainerOptions = {}) {
     this.options = options;
@@ -279,6 +281,11 @@ export abstract class TrainerBase {
    * synchronous hooks never pay for a promise.
    */
   #run(phase: Phase, event: LifecycleEvent | null): void | Promise<void> {
+    const deferred = this.#deferred;
+    if (deferred !== null) {
+      this.#deferred = null;
+      this.#fail(deferred.entry, 'metric-recorded', deferred.error);
+    }
     const entries = this.#byPhase[phase];
     if (event !== null) this.#emit(event);
     for (let i = 0; i < entries.length; i++) {
@@ -383,7 +390,9 @@ export abstract class TrainerBase {
       if (!(entry instanceof ReactiveEntry)) continue;
       try {
         const r = entry.feed(e);
-        if (isPromise(r)) r.catch(() => {}); // metric events cannot be awaited mid-put; errors still fail via the throw path
+        // A put cannot await; a rejection is kept and fails the run at the next phase that runs
+        // after it settles (a synchronous loop lets promises settle when it yields, every 100 ms).
+        if (isPromise(r)) r.catch((err: unknown) => (this.#deferred ??= { entry, error: err }));
       } catch (err) {
         this.#fail(entry, 'metric-recorded', err);
       }
@@ -408,6 +417,7 @@ export abstract class TrainerBase {
     if (startIter >= maxIter) throw new EmptyTrainingRangeError(startIter, maxIter);
     this.#busy = true;
     this.#stopReason = null;
+    this.#deferred = null;
     this.iter = this.startIter = startIter;
     this.maxIter = maxIter;
     let failure: { readonly e: unknown } | null = null;
@@ -437,6 +447,14 @@ export abstract class TrainerBase {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
         }
+      }
+      // Let pending async hook work settle, so a late rejection fails this run, not the next.
+      if (this.#hasReactive) await new Promise((resolve) => setImmediate(resolve));
+      // (Set from a promise callback: control-flow analysis cannot see that.)
+      const deferred = this.#deferred as { readonly entry: Entry; readonly error: unknown } | null;
+      if (deferred !== null) {
+        this.#deferred = null;
+        this.#fail(deferred.entry, 'metric-recorded', deferred.error);
       }
     } catch (e) {
       failure = { e };

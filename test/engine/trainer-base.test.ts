@@ -219,3 +219,11 @@ test('stateDict round-trips the states of two hooks of one class', async () => {
   assert.equal(t2.iter, 3);
   assert.deepEqual([a2.count, b2.count], [3, 103]);
 });
+
+test('an async reactive hook that rejects on a metric event fails the run (once the loop can see the rejection)', async () => {
+  const t = new Counting();
+  t.register((e$) => e$.pipe(ofType('metric-recorded'), map(async (e) => { if (e.iter === 2) throw new Error('async metric boom'); })));
+  await assert.rejects(t.train(0, 10), (e: unknown) => e instanceof HookError && /async metric boom/.test(e.message));
+  // A synchronous loop sees a promise's rejection when it next yields (every 100 ms) or at the end.
+  assert.equal(t.storage.state.info.status, 'failed');
+});
