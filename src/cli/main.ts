@@ -329,8 +329,10 @@ async function tail(log: LogFile, runId: number, interval: number, window: numbe
       io.out(`resumed; ${lineFor(state, window)}`);
       continue;
     }
+    const fresh = [...log.batches(runId, lastSeq + 1)];
+    // Names are committed with the batch that first uses them: read them after the batches.
     const n = names();
-    for (const batch of log.batches(runId, lastSeq + 1)) {
+    for (const batch of fresh) {
       const events: TrainEvent[] = decodeBatch(batch.body, n);
       let printed = false;
       for (const e of events) {

@@ -31,12 +31,14 @@ const TAIL_BATCHES = 64;
  */
 export function summarizeRun(log: LogFile, runId: number, window = 20, liveness: (runId: number) => boolean = () => false): RunSummary {
   const run = log.run(runId);
+  const head = [...log.batches(runId, 0, 2)];
+  const tail = log.lastBatches(runId, TAIL_BATCHES);
+  // Read after the batches: a name is committed with the batch that first uses it.
   const names = log.names(runId);
   let started: RunStartedData | null = null;
-  for (const b of log.batches(runId, 0, 2)) {
+  for (const b of head) {
     for (const e of decodeBatch(b.body, names)) if (e.type === 'run-started') started = e.data;
   }
-  const tail = log.lastBatches(runId, TAIL_BATCHES);
   const events: TrainEvent[] = tail.flatMap((b) => decodeBatch(b.body, names));
   let lastStep: { iter: number; wallTime: number } | null = null;
   let end: TrainEvent | null = null;

@@ -20,8 +20,10 @@ export interface ReplayWritersOptions {
 /** Writer ids that have recorded write points in a run. */
 export function recordedWriterIds(log: LogFile, runId: number): string[] {
   const ids = new Set<string>();
+  const batches = [...log.batches(runId)];
+  // Read after the batches: a name is committed with the batch that first uses it.
   const names = log.names(runId);
-  for (const b of log.batches(runId)) {
+  for (const b of batches) {
     for (const e of decodeBatch(b.body, names)) if (e.type === 'writer-cursor') ids.add(e.data.writer);
   }
   return [...ids];
