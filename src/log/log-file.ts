@@ -6,6 +6,8 @@ import { RunWriter, type RunWriterOptions } from './run-writer.js';
 import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
 import { acquireLease, leaseIsLive, readLease } from './writer-lease.js';
 
+export type { BatchPage } from './batch-pages.js';
+
 /** A run as listed in the log. */
 export interface RunRecord {
   readonly id: number;
@@ -183,6 +185,8 @@ export class LogFile {
     let next = from;
     let limit = FIRST_PAGE;
     for (;;) {
+      // The reader keeps prepared statements: a log closed between pages is refused here,
+      // with LogClosedError, rather than by SQLite.
       this.#live();
       const page = this.#guard(() => reader.read(runId, next, to, limit));
       if (page.count === 0) return;

@@ -53,8 +53,19 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   if (until !== undefined && (!Number.isInteger(until) || until < 0)) {
     throw new InvalidArgumentError(`untilIter must be a non-negative integer iteration, got ${String(until)}`);
   }
-  const names = log.names(runId);
+  let names = log.names(runId);
   const ranges = log.timeline(runId);
+  const nameOf = (id: number): string => {
+    let name = names[id];
+    if (name === undefined) {
+      // A run still being written may have committed names (with their batches) after we read
+      // them: read them again before calling the log corrupt.
+      names = log.names(runId);
+      name = names[id];
+      if (name === undefined) throw new LogCorruptError(`scalar refers to metric name id ${id}, which the log does not define`);
+    }
+    return name;
+  };
   const onEvent = options.onEvent;
   const withSteps = options.withSteps ?? false;
   const cache = onEvent ? null : (options.cache ?? null);
@@ -80,7 +91,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
     state = fold.finish();
     folded = 0;
   };
-  // Called with the state just before an event, as the old per-event fold did.
+  // onEvent gets the state just before its event: everything folded up to it is produced first.
   const before = (e: TrainEvent): void => {
     if (onEvent && e.type !== 'scalar' && (e.type !== 'step' || withSteps)) {
       produce();
@@ -89,7 +100,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   };
   const visitor: BatchVisitor = {
     scalar(id, smoothingHint, iter, value) {
-      fold.scalar(nameOf(names, id), value, smoothingHint, iter);
+      fold.scalar(nameOf(id), value, smoothingHint, iter);
       folded++;
     },
     step(iter, wallTime) {
@@ -128,10 +139,4 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   }
   produce();
   return { state, lastSeq, reached: until === undefined };
-}
-
-function nameOf(names: readonly string[], id: number): string {
-  const name = names[id];
-  if (name === undefined) throw new LogCorruptError(`scalar refers to metric name id ${id}, which the log does not define`);
-  return name;
 }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { SnapshotCache } from '../../src/log/snapshot-cache.js';
@@ -189,6 +191,8 @@ test('snapshots of long histories, evicting and starting at different times, loa
     const expected = view(replayRun(log, 1, { untilIter: k }).state);
     assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: k, cache }).state), expected, `iteration ${k}`);
   }
+  // Served by the nearest snapshot, not by a fallback to an older one (metrics added midway).
+  for (const k of [8500, 12_345, 19_999]) assert.ok(cache.nearest(1, log.timeline(1), k)!.state.iter > k - 1000, `nearest to ${k}`);
   // A state loaded from the cache keeps folding like any other.
   assert.deepStrictEqual(view(replayRun(log, 1, { cache }).state), view(replayRun(log, 1).state));
   cache.close();
@@ -263,4 +267,55 @@ test('onEvent sees, before each rare event and with withSteps before each step, 
     assert.deepStrictEqual(seen, expected, `withSteps ${withSteps}`);
   }
   log.close();
+});
+
+test('a replay of a run still being written reads the metric names committed while it runs', async () => {
+  const path = join(tempDir(), 'live.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'live' });
+  for (let i = 0; i < 50_000; i++) {
+    w.scalar('loss', true, i, i);
+    w.step(i, i);
+  }
+  await w.close();
+  // Another thread keeps appending steps that each name a new metric (a few hundred a
+  // second), the way a live writer commits a batch with its names, while this one replays:
+  // the replay's later pages hold names committed after it read the names.
+  const appender = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const Database = require(workerData.sqlite);
+     const db = new Database(workerData.path);
+     db.pragma('busy_timeout = 10000');
+     const name = db.prepare('INSERT INTO metric_names (run_id, id, name) VALUES (1, ?, ?)');
+     const batch = db.prepare('INSERT INTO batches (run_id, seq, step_iter, body) VALUES (1, ?, ?, ?)');
+     let stop = false;
+     parentPort.on('message', () => { stop = true; });
+     let i = 50000, id = 1;
+     const tick = () => {
+       for (let k = 0; k < 2 && !stop; k++, i++, id++) {
+         const body = Buffer.alloc(30);
+         body.writeUInt8(1, 0); body.writeUInt32LE(id, 1); body.writeUInt32LE(i, 5); body.writeDoubleLE(i, 9);
+         body.writeUInt8(4, 17); body.writeUInt32LE(i, 18); body.writeDoubleLE(i, 22);
+         db.transaction(() => { name.run(id, 'm' + id); batch.run(i, i, body); })();
+       }
+       if (stop) { db.close(); parentPort.postMessage('done'); } else setTimeout(tick, 2);
+     };
+     tick();`,
+    { eval: true, workerData: { path, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } },
+  );
+  const reader = LogFile.open(path, { readonly: true });
+  try {
+    for (let r = 0; r < 5; r++) {
+      const { state } = replayRun(reader, 1);
+      const last = state.metrics.names.at(-1)!;
+      assert.ok(state.iter === 50_000 ? last === 'loss' : last === `m${state.iter - 50_000}`, `${last} at ${state.iter}`);
+    }
+  } finally {
+    const done = new Promise((r) => appender.once('message', r));
+    appender.postMessage('stop');
+    await done;
+    await appender.terminate();
+    reader.close();
+    log.close();
+  }
 });
