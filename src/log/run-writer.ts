@@ -22,7 +22,10 @@ import { InvalidArgumentError } from '../errors/trainledger-error.js';
  * - `'step'` (default): every step's batch is committed as soon as the writer thread gets it
  *   (WAL, `synchronous=NORMAL`). A killed process loses only batches still in the hand-off ring
  *   (in practice the step in progress: a commit takes microseconds, a step milliseconds); an OS
- *   crash or power cut can also lose the last commits not yet checkpointed by SQLite.
+ *   crash or power cut can also lose the last commits not yet checkpointed. The writer thread
+ *   checkpoints when idle once 4 MiB are committed (what SQLite's auto-checkpoint allows), and
+ *   even while busy past 64 MiB, so that window is the same as SQLite's default in training
+ *   and at most 64 MiB of batches when the log is written flat out.
  * - `{ groupMs: N }`: commits at most every N ms. A killed process loses at most the last N ms
  *   of steps; cheaper on slow disks.
  * - `'fsync'`: every commit is fsynced (`synchronous=FULL`): also survives power loss, at the

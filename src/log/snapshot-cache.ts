@@ -33,8 +33,10 @@ interface Header {
 interface Parent {
   readonly runId: number;
   readonly seq: number;
-  /** Samples ever appended to each series (metrics by position, then step times) it holds. */
+  /** Samples ever appended to each metric it holds, by position. */
   readonly counts: readonly number[];
+  /** Step times ever appended. */
+  readonly steps: number;
 }
 
 /**
@@ -115,11 +117,14 @@ export class SnapshotCache {
       }
       db.pragma('synchronous = OFF'); // a cache: losing it costs only time
       db.pragma('mmap_size = 1073741824');
-      // A cache from another log that had this path is useless: drop it.
-      db.transaction(() => {
-        db.prepare('DELETE FROM snapshots WHERE log_id != ?').run(logId);
-        db.prepare('DELETE FROM blocks WHERE log_id != ?').run(logId);
-      })();
+      // A cache from another log that had this path is useless: drop it. Looked for in the
+      // small table first: deleting from the blocks table scans every block.
+      if (db.prepare('SELECT 1 FROM snapshots WHERE log_id != ? LIMIT 1').get(logId) !== undefined) {
+        db.transaction(() => {
+          db.prepare('DELETE FROM snapshots WHERE log_id != ?').run(logId);
+          db.prepare('DELETE FROM blocks WHERE log_id != ?').run(logId);
+        })();
+      }
       return new SnapshotCache(path, db, logId, options.interval ?? 5000);
     } catch {
       return null;
@@ -157,8 +162,7 @@ export class SnapshotCache {
   offer(runId: number, seq: number, state: StorageState): void {
     this.#nextBoundary = (Math.floor(state.iter / this.interval) + 1) * this.interval;
     const m = state.metrics;
-    const histories = [...m.histories, state.stepTimes];
-    const counts = histories.map((h) => h.count);
+    const counts = m.histories.map((h) => h.count);
     const exists = this.#db.prepare('SELECT 1 FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?').get(this.#logId, runId, seq);
     if (!exists) {
       const parent = this.#parent !== null && this.#parent.runId === runId ? this.#parent : null;
@@ -173,17 +177,18 @@ export class SnapshotCache {
         this.#db
           .prepare('INSERT INTO snapshots (log_id, run_id, seq, iter, parent_seq, header, info) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(this.#logId, runId, seq, state.iter, parent?.seq ?? null, JSON.stringify(header, jsonReplacer), JSON.stringify(state.info, jsonReplacer));
-        histories.forEach((h, i) => {
-          // Positions are stable along a timeline (metrics are only ever added at the end),
-          // and the step times go last here but under their own series number.
-          const series = i === m.names.length ? STEPS_SERIES : i;
-          const parentPos = series === STEPS_SERIES ? (parent?.counts.length ?? 0) - 1 : i;
-          const since = parent !== null && parentPos >= 0 && parentPos < parent.counts.length ? parent.counts[parentPos]! : 0;
-          for (const b of newBlocks(h, since)) insertBlock.run(this.#logId, runId, seq, series, b.block, b.lo, bytesOf(b.values), bytesOf(b.iters));
+        // Positions are stable along a timeline (metrics are only ever added at the end), so
+        // metric i here is metric i of the parent, when the parent has one.
+        m.histories.forEach((h, i) => {
+          const since = parent !== null && i < parent.counts.length ? parent.counts[i]! : 0;
+          for (const b of newBlocks(h, since)) insertBlock.run(this.#logId, runId, seq, i, b.block, b.lo, bytesOf(b.values), bytesOf(b.iters));
         });
+        for (const b of newBlocks(state.stepTimes, parent?.steps ?? 0)) {
+          insertBlock.run(this.#logId, runId, seq, STEPS_SERIES, b.block, b.lo, bytesOf(b.values), bytesOf(b.iters));
+        }
       })();
     }
-    this.#parent = { runId, seq, counts };
+    this.#parent = { runId, seq, counts, steps: state.stepTimes.count };
   }
 
   #load(runId: number, seq: number): Loaded | null {
@@ -216,19 +221,30 @@ export class SnapshotCache {
       at = at === seq ? top.parent_seq : ((parentOf.get(this.#logId, runId, at) as number | null | undefined) ?? null);
     }
     if (missing > 0) return null; // a broken chain: fall back to an older snapshot or a full replay
-    const blockRow = this.#db.prepare('SELECT lo, vals, iters FROM blocks WHERE id = ?').raw();
+    // All the blocks in one statement (a JSON list of ids), in id order: one call instead of a
+    // thousand.
+    const ids = wanted.flatMap((w) => w.ids as number[]);
+    const rows = new Map<number, [number, Buffer, Buffer]>();
+    for (const [id, lo, vals, iters] of this.#db
+      .prepare('SELECT id, lo, vals, iters FROM blocks WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id')
+      .raw()
+      .iterate(JSON.stringify(ids)) as IterableIterator<[number, number, Buffer, Buffer]>) {
+      rows.set(id, [lo, vals, iters]);
+    }
     let histories: HistoryBuffer[];
     try {
       histories = wanted.map((w, i) => {
         const blocks = w.ids.map((id) => {
-          const [lo, vals, iters] = blockRow.get(id) as [number, Buffer, Buffer];
+          const row = rows.get(id!);
+          if (row === undefined) throw new RangeError(`block ${id} is gone`);
+          const [lo, vals, iters] = row;
           return { lo, values: typedOf(vals, Float64Array), iters: typedOf(iters, Uint32Array) };
         });
         const stats = i === header.series.length ? header.steps : header.series[i]!;
         return HistoryBuffer.fromBlocks(w.first, blocks, { maxLength: all[i]!.maxLength, count: stats.count, globalAvg: stats.globalAvg });
       });
     } catch {
-      return null; // a damaged block: fall back as for a broken chain
+      return null; // a damaged or vanished block: fall back as for a broken chain
     }
     const names = header.series.map((s) => s.name);
     const metrics: MetricsTable = {
@@ -238,7 +254,7 @@ export class SnapshotCache {
       index: new Map(names.map((n, i) => [n, i])),
     };
     const state: StorageState = { iter: header.iter, maxLength: header.maxLength, metrics, stepTimes: histories[names.length]!, info };
-    this.#parent = { runId, seq, counts: histories.map((h) => h.count) };
+    this.#parent = { runId, seq, counts: metrics.histories.map((h) => h.count), steps: state.stepTimes.count };
     return { seq, state };
   }
 
