@@ -45,10 +45,28 @@ const MAX_ITER = 0xffffffff;
  */
 const MAX_PENDING = 4096;
 
+function isIter(iter: number): boolean {
+  return Number.isInteger(iter) && iter >= 0 && iter <= MAX_ITER;
+}
+
+function notAnIter(iter: number, what: string): InvalidArgumentError {
+  return new InvalidArgumentError(`${what} must be an integer iteration in [0, ${MAX_ITER}], got ${String(iter)}`);
+}
+
 function checkIter(iter: number, what: string): void {
-  if (!Number.isInteger(iter) || iter < 0 || iter > MAX_ITER) {
-    throw new InvalidArgumentError(`${what} must be an integer iteration in [0, ${MAX_ITER}], got ${String(iter)}`);
-  }
+  if (!isIter(iter)) throw notAnIter(iter, what);
+}
+
+function notANumber(name: string, value: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `putScalar(${JSON.stringify(name)}) expects a number, got ${value === null ? 'null' : typeof value}${
+      typeof value === 'object' ? ' (read tensors once per step with await t.data(), then put the numbers)' : ''
+    }`,
+  );
+}
+
+function notAName(name: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`putScalar expects a non-empty metric name, got ${JSON.stringify(name)}`);
 }
 
 /**
@@ -158,19 +176,14 @@ export class EventStorage {
    * ```
    */
   putScalar(name: string, value: number, smoothingHint = true, curIter?: number): void {
-    if (typeof value !== 'number') {
-      throw new InvalidArgumentError(
-        `putScalar(${JSON.stringify(name)}) expects a number, got ${value === null ? 'null' : typeof value}${
-          typeof value === 'object' ? ' (read tensors once per step with await t.data(), then put the numbers)' : ''
-        }`,
-      );
-    }
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError(`putScalar expects a non-empty metric name, got ${JSON.stringify(name)}`);
-    }
+    // Errors are built out of line: this is the hot path, and a small function inlines well.
+    if (typeof value !== 'number') throw notANumber(name, value);
+    if (typeof name !== 'string' || name.length === 0) throw notAName(name);
     const full = this.#prefix === '' ? name : this.#prefix + name;
-    const iter = curIter ?? this.#fold.iter;
-    if (curIter !== undefined) checkIter(curIter, `putScalar(${JSON.stringify(full)}) curIter`);
+    let iter: number;
+    if (curIter === undefined) iter = this.#fold.iter;
+    else if (isIter(curIter)) iter = curIter;
+    else throw notAnIter(curIter, `putScalar(${JSON.stringify(full)}) curIter`);
     const hint = smoothingHint !== false;
     const known = this.#hints.get(full);
     if (known === undefined) this.#hints.set(full, hint);
