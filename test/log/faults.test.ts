@@ -64,3 +64,15 @@ test('a log that cannot be written (read-only) is refused with a typed error, no
   ro.close();
   log.close();
 });
+
+test('a writer thread that cannot open the log fails ready() and the next step with a typed error', async () => {
+  const path = join(tempDir(), 'bad-start.sqlite');
+  const log = LogFile.open(path);
+  // createRun does not wait for the thread: training starts while it opens the log.
+  const w = log.createRun({ name: 'x' }, { pragmas: ['this is not a pragma'] });
+  await assert.rejects(w.ready(), (e: unknown) => e instanceof LogWriteError && /cannot open/.test((e as Error).message));
+  w.scalar('loss', true, 0, 1);
+  assert.throws(() => w.step(0, 1), LogWriteError);
+  await assert.rejects(w.close(), LogWriteError);
+  log.close();
+});

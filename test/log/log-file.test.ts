@@ -164,6 +164,8 @@ test('a reader running while the writer appends only ever sees whole steps', asy
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
   const reader = LogFile.open(path, { readonly: true });
+  // The writer thread starts while appends go on: wait for it, so reads overlap commits.
+  await w.ready();
   let checks = 0;
   for (let i = 0; i < 3000; i++) {
     w.scalar('a', true, i, i);
@@ -241,6 +243,7 @@ test('a reader never sees a batch whose metric names are not committed yet', asy
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
   const reader = LogFile.open(path, { readonly: true });
+  await w.ready(); // the writer thread is up: reads below overlap its commits
   let read = 0;
   for (let i = 0; i < 2000; i++) {
     w.scalar(`new/${i}`, true, i, i); // a new name every step
