@@ -51,6 +51,12 @@ function disposeTensors(v: unknown): void {
   }
 }
 
+function lossRecord(names: readonly string[], values: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]!] = values[i]!;
+  return out;
+}
+
 interface Forward {
   /**
    * What metrics are read from, in one device read: the total alone for a single loss (no extra
@@ -244,21 +250,34 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
 
   #writeMetrics(values: ArrayLike<number>, dataTime: number): void {
     const names = this.#lossNames!;
-    const losses: Record<string, number> = {};
-    for (let i = 0; i < names.length; i++) losses[names[i]!] = values[i]!;
-    const total = values[names.length === 1 ? 0 : names.length]!;
+    const single = names.length === 1;
+    const total = values[single ? 0 : names.length]!;
     if (this.gatherMetricPeriod > 1) {
       const firstBad = values[values.length - 1]!;
       if (firstBad >= 0 && firstBad !== this.iter) throw new NonFiniteLossError(firstBad, { total_loss: NaN });
     }
     // Checked before the optimizer step: a NaN never reaches the weights from this step.
-    if (!Number.isFinite(total)) throw new NonFiniteLossError(this.iter, names.length === 1 ? { total_loss: total } : losses);
-    const all = this.comm.gather<Record<string, number>>({ ...losses, data_time: dataTime });
+    if (!Number.isFinite(total)) throw new NonFiniteLossError(this.iter, single ? { total_loss: total } : lossRecord(names, values));
+    const storage = this.storage;
+    if (this.comm.worldSize === 1) {
+      // One process: nothing to gather, and no object per step (this runs every step).
+      storage.putScalar('data_time', dataTime);
+      if (single) {
+        storage.putScalar('total_loss', total);
+      } else {
+        // The host's float64 sum of the losses, as in the gathered case below.
+        let sum = 0;
+        for (let i = 0; i < names.length; i++) sum += values[i]!;
+        storage.putScalar('total_loss', sum);
+        for (let i = 0; i < names.length; i++) storage.putScalar(names[i]!, values[i]!);
+      }
+      return;
+    }
+    const all = this.comm.gather<Record<string, number>>({ ...lossRecord(names, values), data_time: dataTime });
     if (!this.comm.isMainProcess()) return;
     // data_time: the slowest worker is the real latency; losses: mean over workers.
     let maxData = 0;
     for (const m of all) maxData = Math.max(maxData, m.data_time!);
-    const storage = this.storage;
     storage.putScalar('data_time', maxData);
     let sum = 0;
     const means: Record<string, number> = {};
@@ -269,7 +288,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
       sum += means[n]!;
     }
     storage.putScalar('total_loss', sum);
-    if (names.length > 1) storage.putScalars(means);
+    if (!single) storage.putScalars(means);
   }
 
   /**
