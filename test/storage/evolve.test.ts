@@ -74,3 +74,20 @@ test('a fold call that throws applies nothing', () => {
     [0.3, 0],
   ]);
 });
+
+test('writer cursors folded beside other run events keep the last cursor per writer and leave earlier states as they were', () => {
+  const fold = new StateFold(initialState());
+  const cursor = (writer: string, iter: number): TrainEvent => ({ type: 'writer-cursor', v: 1, data: { writer, iter } });
+  fold.apply(cursor('json', 19));
+  const first = fold.finish();
+  fold.apply({ type: 'hook-failed', v: 1, data: { hook: 'H', phase: 'afterStep', iter: 20, message: 'x' } });
+  fold.apply(cursor('json', 39));
+  fold.apply(cursor('csv', 39));
+  fold.apply(cursor('json', 59));
+  const second = fold.finish();
+  assert.deepEqual(first.info.writerCursors, { json: { writer: 'json', iter: 19 } });
+  assert.deepEqual(second.info.writerCursors, { json: { writer: 'json', iter: 59 }, csv: { writer: 'csv', iter: 39 } });
+  assert.equal(second.info.hookFailures.length, 1);
+  assert.ok(Object.isFrozen(second.info) && Object.isFrozen(second.info.writerCursors) && Object.isFrozen(second.info.writerCursors['json']));
+  assert.deepEqual(view(second), view(evolveAll(initialState(), [cursor('json', 19), { type: 'hook-failed', v: 1, data: { hook: 'H', phase: 'afterStep', iter: 20, message: 'x' } }, cursor('json', 39), cursor('csv', 39), cursor('json', 59)])));
+});
