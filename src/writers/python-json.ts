@@ -19,6 +19,13 @@ export function pythonFloat(v: number): string {
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';
   if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const a = Math.abs(v);
+  if (a >= 1e-4 && a < 1e16) {
+    // Here both JS and repr print the shortest round-trip digits without an exponent; repr
+    // adds '.0' to integral values. (The common case: losses, times, rates.)
+    const s = String(v);
+    return s.includes('.') ? s : s + '.0';
+  }
   // toExponential() without digits gives the shortest digits that round-trip, like repr.
   const [mantissa, expText] = v.toExponential().split('e') as [string, string];
   const exp = Number(expText);

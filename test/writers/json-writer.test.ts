@@ -109,3 +109,13 @@ test('floats are written as Python repr writes them', () => {
   assert.equal(pythonFloat(-Infinity), '-Infinity');
   assert.equal(metricsLine(3, { b: 1, a: 0.5 }), '{"a": 0.5, "b": 1.0, "iteration": 3}');
 });
+
+test('pythonFloat writes every value of a 2,146-value golden list exactly as Python 3.11 repr() does', () => {
+  // Values across both notation switches (1e-4, 1e16), integers, float32 values, extremes.
+  const golden = JSON.parse(readFileSync(new URL('./fixtures/python-repr.json', import.meta.url), 'utf8')) as { rows: Array<[string, string]> };
+  assert.ok(golden.rows.length > 2000);
+  for (const [bits, repr] of golden.rows) {
+    const v = Buffer.from(bits, 'hex').readDoubleBE(0);
+    assert.equal(pythonFloat(v), repr, `bits ${bits}`);
+  }
+});
