@@ -1,6 +1,6 @@
 /**
- * Per-step overhead of the trainer on a no-op 1-weight model (loss = w², cpu backend), measured
- * in one process, variants interleaved, median of repeats:
+ * Per-step overhead of the trainer on a no-op 1-weight model (loss = w², cpu backend), in one
+ * process:
  *   (a) a hand-written tfjs loop: tidy(variableGrads) + applyGradients + one loss read per step
  *       (the trainer also reads the loss every step at gatherMetricPeriod 1)
  *   (b) SimpleTrainer, no hooks, no log
@@ -8,31 +8,44 @@
  *       durable SQLite log of every scalar (durability 'step')
  * and the overhead (c − a) per step. Target: ≤ 10 µs.
  *
- * Per-step figures are steady state: the clock starts at iteration STEPS/5, so one-time costs
- * (opening the log, starting its writer thread: ~0.5 s under tsx, which compiles the worker's
- * TypeScript) are reported separately as "startup".
+ * How a figure is made. A step takes ~30 µs and this machine is shared: its speed drifts by 2×
+ * over seconds, more than the overheads measured. So the baseline runs *interleaved* with the
+ * trainer, in the same process and the same seconds: while (b) or (c) trains, a hook pauses it
+ * every WINDOW steps and runs WINDOW steps of (a) (its own variable and optimizer), timed
+ * apart. Each trainer window is paired with the (a) window just before it, and the overhead is
+ * the median over pairs of (trainer window − its (a) window), per step. Windows before step
+ * STEPS/5 are dropped (JIT warm-up), and in (c) those before the log's writer thread is up (its
+ * start, ~0.4 s under tsx, overlaps the first steps). The µs/step printed are median windows.
+ * Beside wall time: the training thread's CPU time (Linux schedstat), and the whole process's
+ * CPU time per trainer step, which includes the log's writer thread and V8's helper threads
+ * (on the other core).
  *
- *   npm run bench:loop [-- --steps 5000 --repeats 5]
+ *   npm run bench:loop [-- --steps 20000 --repeats 3 --breakdown]
+ * --breakdown also trains (b) with each part of (c) alone, to show where (c − b) goes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
 import { IterationTimer } from '../../src/hooks/iteration-timer.js';
 import { LRScheduler } from '../../src/hooks/lr-scheduler.js';
 import { PeriodicWriter } from '../../src/hooks/periodic-writer.js';
+import { CallbackHook } from '../../src/hooks/callback-hook.js';
 import { JSONWriter } from '../../src/writers/json-writer.js';
 import { cosineLR } from '../../src/schedules/lr-schedule.js';
 import { memoryLogger } from '../../src/util/logger.js';
-import { CallbackHook } from '../../src/hooks/callback-hook.js';
+import { median, threadTimes } from './measure.js';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 };
-const STEPS = arg('steps', 5000);
-const REPEATS = arg('repeats', 5);
+const STEPS = arg('steps', 20000);
+const REPEATS = arg('repeats', 3);
+const WINDOW = 250;
+const FROM = Math.ceil(STEPS / 5 / WINDOW) * WINDOW;
+const BREAKDOWN = process.argv.includes('--breakdown');
 
 tf.env().set('PROD', true);
 await tf.setBackend('cpu');
@@ -42,64 +55,110 @@ function* nothing(): Generator<null> {
   for (;;) yield null;
 }
 
-const FROM = Math.floor(STEPS / 5);
-
-function handWritten(w: tf.Variable, opt: tf.Optimizer): number {
-  let t0 = performance.now();
-  for (let i = 0; i < STEPS; i++) {
-    if (i === FROM) t0 = performance.now();
-    const { value, grads } = tf.tidy(() => tf.variableGrads(() => w.square() as tf.Scalar, [w]));
-    opt.applyGradients(grads);
+/** The hand-written loop (a), on its own variable and optimizer. */
+const hw = tf.variable(tf.scalar(1));
+const hopt = tf.train.sgd(1e-6);
+function handSteps(n: number): void {
+  for (let i = 0; i < n; i++) {
+    const { value, grads } = tf.tidy(() => tf.variableGrads(() => hw.square() as tf.Scalar, [hw]));
+    hopt.applyGradients(grads);
     value.dataSync();
     value.dispose();
     tf.dispose(grads);
   }
-  return ((performance.now() - t0) * 1000) / (STEPS - FROM);
 }
 
-let startup = 0;
+/** Paired windows of one trainer run: µs per step of (a) and of the trainer, CPU µs per step. */
+interface Pairs {
+  readonly a: number[];
+  readonly t: number[];
+  readonly threadCpu: number[];
+  readonly processCpu: number[];
+}
 
-async function trainer(w: tf.Variable, opt: tf.Optimizer, withHooks: boolean, rep: number): Promise<number> {
+type Part = 'log' | 'timer' | 'lr' | 'writer';
+const ALL: readonly Part[] = ['log', 'timer', 'lr', 'writer'];
+
+async function paired(parts: readonly Part[], tag: string, into: Pairs): Promise<void> {
+  const w = tf.variable(tf.scalar(1));
+  const opt = tf.train.sgd(1e-6);
   const t = new SimpleTrainer<null>({ loss: () => w.square() as tf.Scalar, variables: [w] }, nothing(), opt, {
     disposeBatches: false,
-    log: withHooks ? join(dir, `c${rep}.sqlite`) : null,
+    log: parts.includes('log') ? join(dir, `${tag}.sqlite`) : null,
   });
-  if (withHooks) {
-    t.register(
-      new IterationTimer(3, { logger: memoryLogger() }),
-      new LRScheduler(cosineLR(0.001, STEPS)),
-      new PeriodicWriter([new JSONWriter(join(dir, `c${rep}.json`))], 20),
-    );
-  }
-  let from = 0;
-  const begin = performance.now();
-  // Registered last: its beforeStep runs after the other hooks' (it only reads the clock).
-  t.register(new CallbackHook({ beforeStep: (tr) => { if (tr.iter === FROM) from = performance.now(); } }));
+  t.register(
+    parts.includes('timer') ? new IterationTimer(3, { logger: memoryLogger() }) : null,
+    parts.includes('lr') ? new LRScheduler(cosineLR(0.001, STEPS)) : null,
+    parts.includes('writer') ? new PeriodicWriter([new JSONWriter(join(dir, `${tag}.json`))], 20) : null,
+  );
+  let ready = true;
+  let open: { readonly t: number; readonly cpu: ReturnType<typeof threadTimes>; readonly p: NodeJS.CpuUsage; readonly a: number } | null = null;
+  const boundary = (iter: number): void => {
+    if (iter < FROM || iter % WINDOW !== 0 || !ready) return;
+    const now = performance.now();
+    const cpu = threadTimes();
+    if (open !== null) {
+      const p = process.cpuUsage(open.p);
+      into.a.push(open.a);
+      into.t.push(((now - open.t) * 1000) / WINDOW);
+      if (cpu && open.cpu) into.threadCpu.push((cpu.runNs - open.cpu.runNs) / 1000 / WINDOW);
+      into.processCpu.push((p.user + p.system) / WINDOW);
+    }
+    if (iter >= STEPS) return;
+    const a0 = performance.now();
+    handSteps(WINDOW);
+    const a = ((performance.now() - a0) * 1000) / WINDOW;
+    const cpu0 = threadTimes();
+    const p0 = process.cpuUsage();
+    open = { t: performance.now(), cpu: cpu0, p: p0, a };
+  };
+  // Registered last: the window covers the other hooks' work of every step in it.
+  t.register(
+    new CallbackHook({
+      beforeTrain: (tr) => {
+        const writer = tr.runWriter;
+        if (writer !== null) {
+          ready = false;
+          void writer.ready().then(() => (ready = true));
+        }
+      },
+      beforeStep: (tr) => boundary(tr.iter),
+      afterTrain: () => boundary(STEPS),
+    }),
+  );
   await t.train(0, STEPS);
-  const end = performance.now();
-  if (withHooks) startup = Math.max(startup, from - begin - (FROM * (end - from)) / (STEPS - FROM));
   t.dispose();
-  return ((end - from) * 1000) / (STEPS - FROM);
+  w.dispose();
+  opt.dispose();
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const a: number[] = [];
-const b: number[] = [];
-const c: number[] = [];
-const w = tf.variable(tf.scalar(1));
-const opt = tf.train.sgd(1e-6);
+const empty = (): Pairs => ({ a: [], t: [], threadCpu: [], processCpu: [] });
+const b = empty();
+const c = empty();
+const alone: Record<Part, Pairs> = { log: empty(), timer: empty(), lr: empty(), writer: empty() };
 // Warm-up: JIT, kernel registration, the first SQLite file.
-handWritten(w, opt);
-await trainer(w, opt, true, -1);
+await paired(ALL, "warm", empty());
 for (let r = 0; r < REPEATS; r++) {
-  a.push(handWritten(w, opt));
-  b.push(await trainer(w, opt, false, r));
-  c.push(await trainer(w, opt, true, r));
+  await paired([], `b${r}`, b);
+  await paired(ALL, `c${r}`, c);
+  if (BREAKDOWN) for (const p of ALL) await paired([p], `${p}${r}`, alone[p]);
 }
 rmSync(dir, { recursive: true, force: true });
-const [ma, mb, mc] = [median(a), median(b), median(c)];
-console.log(`no-op 1-weight model, cpu backend, ${STEPS} steps × ${REPEATS} repeats (median; steady state from step ${FROM}), tfjs ${tf.version.tfjs}, node ${process.version}`);
-console.log(`(a) hand-written tfjs loop                  ${ma.toFixed(2)} µs/step`);
-console.log(`(b) SimpleTrainer, no hooks                 ${mb.toFixed(2)} µs/step   (b − a = ${(mb - ma).toFixed(2)} µs)`);
-console.log(`(c) + timer, LR schedule, JSON writer, log  ${mc.toFixed(2)} µs/step   (c − a = ${(mc - ma).toFixed(2)} µs; target ≤ 10)`);
-console.log(`ratios: b/a ${(mb / ma).toFixed(3)}, c/a ${(mc / ma).toFixed(3)}; one-time startup of (c) (log + writer thread): ${startup.toFixed(0)} ms`);
+
+const over = (x: Pairs): number => median(x.t.map((t, i) => t - x.a[i]!));
+const cpuText = (x: Pairs): string =>
+  x.threadCpu.length > 0 ? `   thread CPU ${median(x.threadCpu).toFixed(2)}, process CPU ${median(x.processCpu).toFixed(2)}` : '';
+const aAll = [...b.a, ...c.a];
+console.log(
+  `no-op 1-weight model, cpu backend, ${STEPS} steps × ${REPEATS} repeats; (a) interleaved with the trainer in ${WINDOW}-step windows from step ${FROM}; medians over windows; tfjs ${tf.version.tfjs}, node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`,
+);
+console.log(`(a) hand-written tfjs loop                   ${median(aAll).toFixed(2).padStart(7)} µs/step   (${aAll.length} windows)`);
+console.log(`(b) SimpleTrainer, no hooks                  ${median(b.t).toFixed(2).padStart(7)} µs/step   b − a = ${over(b).toFixed(2)} µs${cpuText(b)}`);
+console.log(`(c) + timer, LR schedule, JSON writer, log   ${median(c.t).toFixed(2).padStart(7)} µs/step   c − a = ${over(c).toFixed(2)} µs (target ≤ 10)${cpuText(c)}`);
+if (BREAKDOWN) {
+  for (const p of ALL) {
+    const x = alone[p];
+    console.log(`    (b) + ${p.padEnd(6)} alone                  ${median(x.t).toFixed(2).padStart(7)} µs/step   − a = ${over(x).toFixed(2)} µs (− (b − a) = ${(over(x) - over(b)).toFixed(2)})${cpuText(x)}`);
+  }
+}
+console.log(`ratios (median of paired windows): b/a ${median(b.t.map((t, i) => t / b.a[i]!)).toFixed(3)}, c/a ${median(c.t.map((t, i) => t / c.a[i]!)).toFixed(3)}`);
