@@ -37,6 +37,8 @@ const IDLE_CHECKPOINT_BYTES = 4 << 20;
 const MAX_UNCHECKPOINTED_BYTES = 64 << 20;
 
 const data = workerData as WriterWorkerData;
+/** Least time between commits: the `groupMs` asked for, else a millisecond. */
+const GROUP_MS = data.groupMs > 0 ? data.groupMs : 1;
 const ring = new RingConsumer({ sab: data.sab, capacity: data.capacity });
 const ctrl = ring.ctrl;
 
@@ -197,9 +199,11 @@ function run(): void {
       continue;
     }
     lastData = performance.now();
-    if (data.groupMs > 0 && !closing) {
-      // Grouped durability: wait out the period unless someone is waiting for a flush.
-      const wait = lastCommit + data.groupMs - performance.now();
+    if (!closing) {
+      // Commits at most every GROUP ms (1 for 'step' durability) unless someone waits for a
+      // flush: a loop of 30 µs steps would otherwise have this thread commit a row or two at a
+      // time, flat out, and take a core's third doing it.
+      const wait = lastCommit + GROUP_MS - performance.now();
       const flushTo = Atomics.load(ctrl, CTRL_FLUSH_TO);
       if (wait > 0 && flushTo <= Atomics.load(ctrl, CTRL_COMMITTED_SEQ)) {
         Atomics.wait(ctrl, CTRL_FLUSH_TO, flushTo, Math.max(1, wait));
