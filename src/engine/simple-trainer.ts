@@ -51,6 +51,9 @@ function disposeTensors(v: unknown): void {
   }
 }
 
+/** The loss names of a model that returns a single loss (shared: no array per step). */
+const TOTAL_ONLY: string[] = ['total_loss'];
+
 function lossRecord(names: readonly string[], values: ArrayLike<number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (let i = 0; i < names.length; i++) out[names[i]!] = values[i]!;
@@ -171,7 +174,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
         const out = this.lossFn(batch);
         let total: tf.Scalar;
         if (out instanceof tf.Tensor) {
-          names = ['total_loss'];
+          names = TOTAL_ONLY;
           total = out;
         } else {
           names = Object.keys(out);

@@ -281,12 +281,14 @@ export abstract class TrainerBase {
    * synchronous hooks never pay for a promise.
    */
   #run(phase: Phase, event: LifecycleEvent | null): void | Promise<void> {
+    const entries = this.#byPhase[phase];
+    // Nothing to run or to raise: the common case for afterBackward, kept cheap.
+    if (entries.length === 0 && event === null && this.#deferred === null) return;
     const deferred = this.#deferred;
     if (deferred !== null) {
       this.#deferred = null;
       this.#fail(deferred.entry, 'metric-recorded', deferred.error);
     }
-    const entries = this.#byPhase[phase];
     if (event !== null) this.#emit(event);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
