@@ -16,9 +16,8 @@
  * the median over pairs of (trainer window − its (a) window), per step. Windows before step
  * STEPS/5 are dropped (JIT warm-up), and in (c) those before the log's writer thread is up (its
  * start, ~0.4 s under tsx, overlaps the first steps). The µs/step printed are median windows.
- * Beside wall time: the training thread's CPU time (Linux schedstat), and the whole process's
- * CPU time per trainer step, which includes the log's writer thread and V8's helper threads
- * (on the other core).
+ * (CPU-time counters are not printed: on this kernel they advance in 4 ms ticks, coarser than a
+ * window.)
  *
  *   npm run bench:loop [-- --steps 20000 --repeats 3 --breakdown]
  * --breakdown also trains (b) with each part of (c) alone, to show where (c − b) goes.
@@ -35,7 +34,7 @@ import { CallbackHook } from '../../src/hooks/callback-hook.js';
 import { JSONWriter } from '../../src/writers/json-writer.js';
 import { cosineLR } from '../../src/schedules/lr-schedule.js';
 import { memoryLogger } from '../../src/util/logger.js';
-import { median, threadTimes } from './measure.js';
+import { median } from './measure.js';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,12 +67,10 @@ function handSteps(n: number): void {
   }
 }
 
-/** Paired windows of one trainer run: µs per step of (a) and of the trainer, CPU µs per step. */
+/** Paired windows of trainer runs: µs per step of (a) and of the trainer. */
 interface Pairs {
   readonly a: number[];
   readonly t: number[];
-  readonly threadCpu: number[];
-  readonly processCpu: number[];
 }
 
 type Part = 'log' | 'timer' | 'lr' | 'writer';
@@ -92,25 +89,19 @@ async function paired(parts: readonly Part[], tag: string, into: Pairs): Promise
     parts.includes('writer') ? new PeriodicWriter([new JSONWriter(join(dir, `${tag}.json`))], 20) : null,
   );
   let ready = true;
-  let open: { readonly t: number; readonly cpu: ReturnType<typeof threadTimes>; readonly p: NodeJS.CpuUsage; readonly a: number } | null = null;
+  let open: { readonly t: number; readonly a: number } | null = null;
   const boundary = (iter: number): void => {
     if (iter < FROM || iter % WINDOW !== 0 || !ready) return;
     const now = performance.now();
-    const cpu = threadTimes();
     if (open !== null) {
-      const p = process.cpuUsage(open.p);
       into.a.push(open.a);
       into.t.push(((now - open.t) * 1000) / WINDOW);
-      if (cpu && open.cpu) into.threadCpu.push((cpu.runNs - open.cpu.runNs) / 1000 / WINDOW);
-      into.processCpu.push((p.user + p.system) / WINDOW);
     }
     if (iter >= STEPS) return;
     const a0 = performance.now();
     handSteps(WINDOW);
     const a = ((performance.now() - a0) * 1000) / WINDOW;
-    const cpu0 = threadTimes();
-    const p0 = process.cpuUsage();
-    open = { t: performance.now(), cpu: cpu0, p: p0, a };
+    open = { t: performance.now(), a };
   };
   // Registered last: the window covers the other hooks' work of every step in it.
   t.register(
@@ -132,7 +123,7 @@ async function paired(parts: readonly Part[], tag: string, into: Pairs): Promise
   opt.dispose();
 }
 
-const empty = (): Pairs => ({ a: [], t: [], threadCpu: [], processCpu: [] });
+const empty = (): Pairs => ({ a: [], t: [] });
 const b = empty();
 const c = empty();
 const alone: Record<Part, Pairs> = { log: empty(), timer: empty(), lr: empty(), writer: empty() };
@@ -146,19 +137,17 @@ for (let r = 0; r < REPEATS; r++) {
 rmSync(dir, { recursive: true, force: true });
 
 const over = (x: Pairs): number => median(x.t.map((t, i) => t - x.a[i]!));
-const cpuText = (x: Pairs): string =>
-  x.threadCpu.length > 0 ? `   thread CPU ${median(x.threadCpu).toFixed(2)}, process CPU ${median(x.processCpu).toFixed(2)}` : '';
 const aAll = [...b.a, ...c.a];
 console.log(
   `no-op 1-weight model, cpu backend, ${STEPS} steps × ${REPEATS} repeats; (a) interleaved with the trainer in ${WINDOW}-step windows from step ${FROM}; medians over windows; tfjs ${tf.version.tfjs}, node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`,
 );
 console.log(`(a) hand-written tfjs loop                   ${median(aAll).toFixed(2).padStart(7)} µs/step   (${aAll.length} windows)`);
-console.log(`(b) SimpleTrainer, no hooks                  ${median(b.t).toFixed(2).padStart(7)} µs/step   b − a = ${over(b).toFixed(2)} µs${cpuText(b)}`);
-console.log(`(c) + timer, LR schedule, JSON writer, log   ${median(c.t).toFixed(2).padStart(7)} µs/step   c − a = ${over(c).toFixed(2)} µs (target ≤ 10)${cpuText(c)}`);
+console.log(`(b) SimpleTrainer, no hooks                  ${median(b.t).toFixed(2).padStart(7)} µs/step   b − a = ${over(b).toFixed(2)} µs`);
+console.log(`(c) + timer, LR schedule, JSON writer, log   ${median(c.t).toFixed(2).padStart(7)} µs/step   c − a = ${over(c).toFixed(2)} µs (target ≤ 10)`);
 if (BREAKDOWN) {
   for (const p of ALL) {
     const x = alone[p];
-    console.log(`    (b) + ${p.padEnd(6)} alone                  ${median(x.t).toFixed(2).padStart(7)} µs/step   − a = ${over(x).toFixed(2)} µs (− (b − a) = ${(over(x) - over(b)).toFixed(2)})${cpuText(x)}`);
+    console.log(`    (b) + ${p.padEnd(6)} alone                  ${median(x.t).toFixed(2).padStart(7)} µs/step   − a = ${over(x).toFixed(2)} µs (− (b − a) = ${(over(x) - over(b)).toFixed(2)})`);
   }
 }
 console.log(`ratios (median of paired windows): b/a ${median(b.t.map((t, i) => t / b.a[i]!)).toFixed(3)}, c/a ${median(c.t.map((t, i) => t / c.a[i]!)).toFixed(3)}`);
