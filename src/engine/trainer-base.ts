@@ -358,16 +358,18 @@ export abstract class TrainerBase {
       writer = resume ? log.appendToRun(resume.runId, { durability: this.options.durability }) : log.createRun({ name: this.options.runName ?? 'run' }, { durability: this.options.durability });
     }
     this.#writer = writer;
+    // Metric events exist only while a reactive hook or an observer of events$ can get them.
+    const listening = (): boolean => this.#hasReactive || this.#events.observed;
     const onEvent = (e: TrainEvent): void => {
-      if (e.type === 'scalar' && (this.#hasReactive || this.#events.observed)) {
+      if (e.type === 'scalar' && listening()) {
         this.#phaseEvent({ type: 'metric-recorded', iter: e.data.iter, name: e.data.name, value: e.data.value });
       }
     };
     if (resume) {
-      this.#storage = new EventStorage({ sink: writer, state: resume.state, onEvent });
+      this.#storage = new EventStorage({ sink: writer, state: resume.state, onEvent, listening });
       this.#storage.append({ type: 'resumed', v: 1, data: { iter: resume.iter, toSeq: resume.toSeq, wallTime: Date.now() / 1000 } });
     } else {
-      this.#storage = new EventStorage({ sink: writer, startIter, maxLength: this.options.maxLength, onEvent });
+      this.#storage = new EventStorage({ sink: writer, startIter, maxLength: this.options.maxLength, onEvent, listening });
       const extra = this.hostInfo();
       this.#storage.append({
         type: 'run-started',

@@ -27,6 +27,11 @@ export interface EventStorageOptions {
   readonly state?: StorageState;
   /** Called with every event appended (the trainer turns these into `metric` lifecycle events). */
   readonly onEvent?: ((e: TrainEvent) => void) | null;
+  /**
+   * Whether `onEvent` wants scalar and step events right now. Without anyone listening, a put
+   * then builds no event object (two objects per put, every step, otherwise). Default: always.
+   */
+  readonly listening?: (() => boolean) | null;
 }
 
 /** A value that can be put as an image: HWC pixels, uint8 in [0, 255] or float in [0, 1]. */
@@ -98,6 +103,7 @@ export class EventStorage {
   readonly #hints = new Map<string, boolean>();
   readonly #sink: EventSink | null;
   readonly #onEvent: ((e: TrainEvent) => void) | null;
+  readonly #listening: (() => boolean) | null;
   #prefix = '';
 
   constructor(options: EventStorageOptions = {}) {
@@ -113,6 +119,7 @@ export class EventStorage {
     for (let i = 0; i < m.names.length; i++) this.#hints.set(m.names[i]!, m.hints[i]!);
     this.#sink = options.sink ?? null;
     this.#onEvent = options.onEvent ?? null;
+    this.#listening = options.listening ?? null;
   }
 
   /** The current state (immutable; later puts produce new states). */
@@ -192,7 +199,9 @@ export class EventStorage {
     this.#fold.scalar(full, value, hint, iter);
     this.#applied();
     // The event object exists only for a listener: the log and the fold take its fields.
-    if (this.#onEvent !== null) this.#onEvent({ type: 'scalar', v: 1, data: { name: full, value, smoothingHint: hint, iter } });
+    if (this.#onEvent !== null && (this.#listening === null || this.#listening())) {
+      this.#onEvent({ type: 'scalar', v: 1, data: { name: full, value, smoothingHint: hint, iter } });
+    }
   }
 
   /**
@@ -258,7 +267,7 @@ export class EventStorage {
     this.#sink?.step(iter, wallTime);
     this.#fold.step(iter, wallTime);
     this.#applied();
-    if (this.#onEvent !== null) this.#onEvent({ type: 'step', v: 1, data: { iter, wallTime } });
+    if (this.#onEvent !== null && (this.#listening === null || this.#listening())) this.#onEvent({ type: 'step', v: 1, data: { iter, wallTime } });
   }
 
   /**

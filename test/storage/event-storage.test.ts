@@ -160,3 +160,20 @@ test('maxLength follows a pending run-started event', () => {
   assert.equal(s.maxLength, 3);
   assert.equal(s.iter, 5);
 });
+
+test('puts and steps reach onEvent only while listening() says someone listens', () => {
+  let on = false;
+  const got: string[] = [];
+  const s = new EventStorage({ onEvent: (e) => got.push(e.type), listening: () => on });
+  s.putScalar('a', 1);
+  s.step();
+  on = true;
+  s.putScalar('a', 2);
+  s.step();
+  s.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: 1 } });
+  on = false;
+  s.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: 1 } });
+  // Rare events always go out; the state folds everything either way.
+  assert.deepEqual(got, ['scalar', 'step', 'writer-cursor', 'writer-cursor']);
+  assert.deepEqual(s.history('a').values(), [[1, 0], [2, 1]]);
+});
