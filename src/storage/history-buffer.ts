@@ -185,6 +185,11 @@ export class HistoryBuffer {
     return this.#chunks[(off / CHUNK) | 0]!.iters[off % CHUNK]!;
   }
 
+  /** Iteration of the newest sample, -1 when empty: `latest()[1]` without making a tuple. */
+  get latestIter(): number {
+    return this.#end === this.#start ? -1 : this.#iterAt(this.#end - 1);
+  }
+
   /** The newest sample as `[value, iter]`. */
   latest(): readonly [value: number, iter: number] {
     if (this.#end === this.#start) throw new EmptyHistoryError('latest()');

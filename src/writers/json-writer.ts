@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor } from './metric-writer.js';
-import { metricsLine } from './python-json.js';
+import { metricsLine, pythonFloat } from './python-json.js';
 import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
 
@@ -47,6 +47,59 @@ export class JSONWriter implements MetricWriter {
   }
 
   write(state: StorageState): void {
+    const m = state.metrics;
+    // Fast path, the common case: every new value is of one iteration, so one line, built
+    // straight from the histories in a key order kept per metric table.
+    let iter = -1;
+    let mixed = false;
+    for (let i = 0; i < m.histories.length; i++) {
+      const h = m.histories[i]!;
+      if (h.length === 0) continue;
+      const it = h.latestIter;
+      if (it <= this.#lastWrite) continue;
+      if (iter === -1) iter = it;
+      else if (it !== iter) mixed = true;
+    }
+    if (iter === -1) return;
+    if (mixed) {
+      this.#writeGrouped(state);
+      return;
+    }
+    const order = this.#keyOrder(m.names);
+    let line = '{';
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      if (i < 0) {
+        line += (line.length > 1 ? ', ' : '') + `"iteration": ${iter}`;
+        continue;
+      }
+      const h = m.histories[i]!;
+      // Metrics not put since the last write are not written again.
+      if (h.latestIter !== iter) continue;
+      line += (line.length > 1 ? ', ' : '') + this.#keys[i]! + pythonFloat(m.hints[i] ? h.median(h.countSince(this.window)) : h.latest()[0]);
+    }
+    this.#lastWrite = iter;
+    writeSync(this.#open(), line + '}\n');
+  }
+
+  /** Metric positions in the code-point order of their names, -1 for "iteration" among them. */
+  #keyOrder(names: readonly string[]): readonly number[] {
+    // Names only grow, and each growth is a new array: the array is the cache key.
+    if (this.#orderOf !== names) {
+      this.#keys = names.map((n) => `${JSON.stringify(n)}: `);
+      const all = [...names.map((n, i) => [n, i] as const), ['iteration', -1] as const];
+      all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      this.#order = all.map(([, i]) => i);
+      this.#orderOf = names;
+    }
+    return this.#order;
+  }
+  #orderOf: readonly string[] | null = null;
+  #order: readonly number[] = [];
+  #keys: readonly string[] = [];
+
+  /** New values of several iterations (a metric put for an earlier step): a line each. */
+  #writeGrouped(state: StorageState): void {
     const byIter = new Map<number, Record<string, number>>();
     const latest = latestWithSmoothingHintOf(state, this.window);
     for (const name of Object.keys(latest)) {

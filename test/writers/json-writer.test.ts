@@ -119,3 +119,30 @@ test('pythonFloat writes every value of a 2,146-value golden list exactly as Pyt
     assert.equal(pythonFloat(v), repr, `bits ${bits}`);
   }
 });
+
+test('values of two unwritten iterations give a line each, in order; values of one iteration give the line metricsLine makes', () => {
+  const dir = tempDir();
+  const path = join(dir, 'mixed.json');
+  const s = new EventStorage();
+  const w = new JSONWriter(path, { window: 3 });
+  for (let i = 0; i < 10; i++) {
+    s.putScalar('loss', 10 - i);
+    s.putScalar('lr', 0.5, false);
+    s.step();
+  }
+  s.putScalar('eval/acc', 0.75, false, 5); // an earlier iteration, not written yet
+  w.write(s.state);
+  s.putScalar('loss', 0.25);
+  s.putScalar('Zeta', 1e-7, false);
+  s.step();
+  w.write(s.state);
+  w.close();
+  assert.deepEqual(readFileSync(path, 'utf8').split('\n').filter(Boolean), [
+    '{"eval/acc": 0.75, "iteration": 5}',
+    '{"iteration": 9, "loss": 2.0, "lr": 0.5}',
+    // loss: the median of the samples of the last 3 iterations (2, 1, 0.25); eval/acc and lr
+    // were not put since the last write.
+    metricsLine(10, { Zeta: 1e-7, loss: 1 }),
+  ]);
+  assert.equal(readFileSync(path, 'utf8').split('\n')[2], '{"Zeta": 1e-07, "iteration": 10, "loss": 1.0}');
+});
