@@ -8,6 +8,7 @@ import {
   CTRL_ERROR_LENGTH,
   CTRL_FLUSH_TO,
   CTRL_READY,
+  CTRL_SLEEPING,
   CTRL_USED,
   RingProducer,
   createRing,
@@ -185,6 +186,14 @@ export class RunWriter implements EventSink {
       if (!this.#closed) this.#worker.unref();
     }
     if (Atomics.load(ctrl, CTRL_READY) === 0) this.#throwError();
+  }
+
+  /**
+   * @internal Whether the writer thread sleeps until the training thread wakes it (between slow
+   * steps, or when idle) rather than polling.
+   */
+  get writerAsleep(): boolean {
+    return Atomics.load(this.#producer.ctrl, CTRL_SLEEPING) !== 0;
   }
 
   /** Sequence number the next batch gets. */

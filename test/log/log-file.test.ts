@@ -287,3 +287,29 @@ test('the writer thread copies the WAL into the database file once it is idle', 
   assert.equal([...log.batches(1)].length, 60_000);
   log.close();
 });
+
+test('between slow steps the writer thread sleeps until the next step wakes it, instead of polling', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  await w.ready();
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  for (let i = 0; i < 8; i++) {
+    w.scalar('loss', true, i, i);
+    w.step(i, i);
+    await sleep(30); // a 30 ms step
+  }
+  // It polls for 250 ms after data when steps come fast; 30 ms apart, it sleeps at once.
+  let asleep = false;
+  for (let waited = 0; waited < 150 && !asleep; waited += 5) {
+    asleep = w.writerAsleep;
+    if (!asleep) await sleep(5);
+  }
+  assert.ok(asleep, 'the writer thread went to sleep between slow steps');
+  w.scalar('loss', true, 8, 8);
+  w.step(8, 8);
+  await w.flush(); // the step woke it and got committed
+  assert.equal(w.committedSeq, 9);
+  await w.close();
+  log.close();
+});
