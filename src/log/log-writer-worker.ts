@@ -11,11 +11,6 @@
  * ingest path.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-
-/** After this long without data the thread sleeps until woken; before, it polls every ms. */
-const POLL_WHILE_ACTIVE_MS = 250;
-/** Poll only while batches arrive closer together than this; above it, sleep between them. */
-const POLL_GAP_MS = 5;
 import Database from 'better-sqlite3';
 import {
   CTRL_CLOSED,
@@ -27,6 +22,11 @@ import {
   RingConsumer,
 } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
+
+/** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
+const POLL_WHILE_ACTIVE_MS = 250;
+/** Poll only while batches arrive closer together than this; above it, sleep between them. */
+const POLL_GAP_MS = 5;
 
 /** Rows per INSERT statement at most (powers of two below it cover the rest of a group). */
 const MAX_ROWS_PER_INSERT = 64;
