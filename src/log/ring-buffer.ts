@@ -247,5 +247,6 @@ export class RingConsumer {
     Atomics.store(this.ctrl, CTRL_ERROR, 1);
     Atomics.notify(this.ctrl, CTRL_COMMITTED_SEQ);
     Atomics.notify(this.ctrl, CTRL_USED);
+    Atomics.notify(this.ctrl, CTRL_READY);
   }
 }

@@ -79,6 +79,20 @@ const { workerData } = require('node:worker_threads');
 });`;
 
 /**
+ * Waits until `ctrl[index]` may have changed from `value` (woken by Atomics.notify), or 20 ms.
+ * Atomics.waitAsync alone does not keep the event loop alive: if the writer thread is gone
+ * (it exits after failing to open the log), the process would exit with the wait pending. The
+ * timer keeps it alive, and bounds a wait whose wake-up was missed.
+ */
+async function waitFor(ctrl: Int32Array, index: number, value: number): Promise<void> {
+  const r = Atomics.waitAsync(ctrl, index, value, 20);
+  if (!r.async) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([r.value, new Promise<void>((resolve) => (timer = setTimeout(resolve, 20)))]);
+  clearTimeout(timer);
+}
+
+/**
  * Appends one run's events to the log from the training thread. Encoding happens here (a few
  * tens of nanoseconds per scalar); SQLite commits happen on a writer thread fed through a
  * shared-memory ring, so the training thread never waits for the disk.
@@ -175,16 +189,7 @@ export class RunWriter implements EventSink {
    */
   async ready(): Promise<void> {
     const ctrl = this.#producer.ctrl;
-    // Atomics.waitAsync does not keep the event loop alive; the worker does while we wait.
-    this.#worker.ref();
-    try {
-      while (Atomics.load(ctrl, CTRL_READY) === 0 && Atomics.load(ctrl, CTRL_ERROR) === 0) {
-        const r = Atomics.waitAsync(ctrl, CTRL_READY, 0, 50);
-        if (r.async) await r.value;
-      }
-    } finally {
-      if (!this.#closed) this.#worker.unref();
-    }
+    while (Atomics.load(ctrl, CTRL_READY) === 0 && Atomics.load(ctrl, CTRL_ERROR) === 0) await waitFor(ctrl, CTRL_READY, 0);
     if (Atomics.load(ctrl, CTRL_READY) === 0) this.#throwError();
   }
 
@@ -400,18 +405,11 @@ export class RunWriter implements EventSink {
     const target = this.#nextSeq;
     Atomics.store(ctrl, CTRL_FLUSH_TO, target);
     Atomics.notify(ctrl, CTRL_FLUSH_TO);
-    // Atomics.waitAsync does not keep the event loop alive; the worker does while we wait.
-    this.#worker.ref();
-    try {
-      for (;;) {
-        if (Atomics.load(ctrl, CTRL_ERROR) !== 0) break;
-        const committed = Atomics.load(ctrl, CTRL_COMMITTED_SEQ);
-        if (committed >= target && Atomics.load(ctrl, CTRL_USED) === 0) return;
-        const r = Atomics.waitAsync(ctrl, CTRL_COMMITTED_SEQ, committed, 50);
-        if (r.async) await r.value;
-      }
-    } finally {
-      if (!this.#closed) this.#worker.unref();
+    for (;;) {
+      if (Atomics.load(ctrl, CTRL_ERROR) !== 0) break;
+      const committed = Atomics.load(ctrl, CTRL_COMMITTED_SEQ);
+      if (committed >= target && Atomics.load(ctrl, CTRL_USED) === 0) return;
+      await waitFor(ctrl, CTRL_COMMITTED_SEQ, committed);
     }
     this.#throwError();
   }
