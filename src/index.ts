@@ -27,7 +27,7 @@ export { SnapshotCache } from './log/snapshot-cache.js';
 export { computeTimeline, type Rewind, type SeqRange } from './log/timeline.js';
 export { decodeBatch } from './log/batch-codec.js';
 export { LogNotFoundError } from './log/log-database.js';
-export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWriteError, LogClosedError } from './log/log-errors.js';
+export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWriteError, LogClosedError, ProjectionWriteError } from './log/log-errors.js';
 export { RunLiveError } from './log/writer-lease.js';
 
 // The engine
@@ -47,7 +47,7 @@ export * from './hooks/index.js';
 export * from './schedules/index.js';
 
 // Writers
-export type { MetricWriter, WriterCursor } from './writers/metric-writer.js';
+export type { MetricWriter, WriterCursor, WriterSpec } from './writers/metric-writer.js';
 export { JSONWriter } from './writers/json-writer.js';
 export { CSVWriter } from './writers/csv-writer.js';
 export { TensorBoardWriter } from './writers/tensorboard-writer.js';

@@ -3,8 +3,8 @@
  * SIGKILL at random moments — mid-step, mid-commit, mid-checkpoint — and restarted, which
  * resumes it, until it finishes. After every kill: PRAGMA integrity_check, and every batch a
  * reader had seen committed before the kill must still be there. At the end, the metrics
- * regenerated from the log (timing values aside) and the final weights must equal those of an
- * uninterrupted run.
+ * regenerated from the log, the live metrics.json the killed runs wrote (timing values aside),
+ * and the final weights must equal those of an uninterrupted run.
  *
  *   npm run test:crash [-- --kills 50 --steps 300]
  */
@@ -71,17 +71,21 @@ function integrity(path: string): string {
   }
 }
 
+function withoutTiming(path: string): string[] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((l) => {
+    const o = JSON.parse(l.replace(/NaN|-?Infinity/g, '"$&"')) as Record<string, unknown>;
+    for (const k of ['time', 'data_time', 'eta_seconds']) delete o[k];
+    return JSON.stringify(o);
+  });
+}
+
 function metricsWithoutTiming(dir: string): string[] {
   const log = LogFile.open(join(dir, 'log.sqlite'), { readonly: true });
   const run = log.run('crash');
   const out = join(dir, 'replayed.json');
   exportRun(log, run.id, { json: out });
   log.close();
-  return readFileSync(out, 'utf8').trim().split('\n').map((l) => {
-    const o = JSON.parse(l.replace(/NaN|-?Infinity/g, '"$&"')) as Record<string, unknown>;
-    for (const k of ['time', 'data_time', 'eta_seconds']) delete o[k];
-    return JSON.stringify(o);
-  });
+  return withoutTiming(out);
 }
 
 console.log(`crash test: ${KILLS} kills, ${STEPS} steps, seed ${SEED}, in ${root}`);
@@ -137,9 +141,14 @@ while (!finished) {
 
 const refMetrics = metricsWithoutTiming(reference);
 const gotMetrics = metricsWithoutTiming(crashed);
+// The live metrics.json of the killed-and-resumed run (written by its PeriodicWriter, on the
+// log's writer thread) must also hold every line once: none lost to a kill, none written twice.
+const liveMetrics = withoutTiming(join(crashed, 'metrics.json'));
 let mismatching = 0;
+let liveMismatching = 0;
 for (let i = 0; i < Math.max(refMetrics.length, gotMetrics.length); i++) if (refMetrics[i] !== gotMetrics[i]) mismatching++;
+for (let i = 0; i < Math.max(refMetrics.length, liveMetrics.length); i++) if (refMetrics[i] !== liveMetrics[i]) liveMismatching++;
 const weightsEqual = readFileSync(join(reference, 'ckpt', 'model_final', 'weights.bin')).equals(readFileSync(join(crashed, 'ckpt', 'model_final', 'weights.bin')));
-console.log(`kills survived: ${kills} / corrupt logs: ${corrupt} / lost committed steps: ${lost} / mismatching metrics lines: ${mismatching} of ${refMetrics.length}; final weights ${weightsEqual ? 'equal' : 'DIFFER'}`);
+console.log(`kills survived: ${kills} / corrupt logs: ${corrupt} / lost committed steps: ${lost} / mismatching metrics lines: ${mismatching} of ${refMetrics.length} replayed, ${liveMismatching} of ${liveMetrics.length} in the live metrics.json; final weights ${weightsEqual ? 'equal' : 'DIFFER'}`);
 rmSync(root, { recursive: true, force: true });
-if (corrupt || lost || mismatching || !weightsEqual) process.exitCode = 1;
+if (corrupt || lost || mismatching || liveMismatching || !weightsEqual) process.exitCode = 1;

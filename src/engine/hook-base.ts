@@ -1,4 +1,5 @@
 import type { TrainerBase } from './trainer-base.js';
+import type { WriterSpec } from '../writers/metric-writer.js';
 
 /** What a hook method may return: nothing, or a promise the loop awaits. */
 export type HookResult = void | Promise<void>;
@@ -49,6 +50,15 @@ export abstract class HookBase {
   beforeStep(): HookResult {}
   afterBackward(): HookResult {}
   afterStep(): HookResult {}
+
+  /**
+   * Metric writers this hook wants run on the log's writer thread, as projections of the log
+   * (PeriodicWriter offers those of its writers that have a `spec()`). Asked when a run with a
+   * log starts; during the run, `trainer.runWriter.projects(id)` tells which run there.
+   */
+  logProjections(): readonly WriterSpec[] {
+    return [];
+  }
 
   /** Key of this hook's state in the trainer's stateDict. Default: the class name. */
   get stateKey(): string {

@@ -355,7 +355,9 @@ export abstract class TrainerBase {
     const log = this.#log;
     let writer: RunWriter | null = null;
     if (log !== null) {
-      writer = resume ? log.appendToRun(resume.runId, { durability: this.options.durability }) : log.createRun({ name: this.options.runName ?? 'run' }, { durability: this.options.durability });
+      // Writers that can run as projections of the log go to its writer thread, off this one.
+      const options = { durability: this.options.durability, projections: this.hooks.flatMap((h) => h.logProjections()) };
+      writer = resume ? log.appendToRun(resume.runId, options) : log.createRun({ name: this.options.runName ?? 'run' }, options);
     }
     this.#writer = writer;
     // Metric events exist only while a reactive hook or an observer of events$ can get them.

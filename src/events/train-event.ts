@@ -85,6 +85,15 @@ export interface WriterCursorData {
   readonly detail?: unknown;
 }
 
+/**
+ * The writers named are due (a PeriodicWriter's write point) and run on the log's writer
+ * thread: that thread writes them with the state folded up to here and puts their
+ * `writer-cursor` events in this event's place. It never reaches the log; it folds to nothing.
+ */
+export interface WritePointData {
+  readonly writers: readonly string[];
+}
+
 export interface HookFailedData {
   readonly hook: string;
   readonly phase: string;
@@ -117,6 +126,7 @@ export type ImageEvent = Ev<'image', ImageData>;
 export type CheckpointSavedEvent = Ev<'checkpoint-saved', CheckpointSavedData>;
 export type ResumedEvent = Ev<'resumed', ResumedData>;
 export type WriterCursorEvent = Ev<'writer-cursor', WriterCursorData>;
+export type WritePointEvent = Ev<'write-point', WritePointData>;
 export type HookFailedEvent = Ev<'hook-failed', HookFailedData>;
 export type RunCompletedEvent = Ev<'run-completed', RunEndedData>;
 export type RunFailedEvent = Ev<'run-failed', RunFailedData>;
@@ -131,6 +141,7 @@ export type TrainEvent =
   | CheckpointSavedEvent
   | ResumedEvent
   | WriterCursorEvent
+  | WritePointEvent
   | HookFailedEvent
   | RunCompletedEvent
   | RunFailedEvent
@@ -148,6 +159,7 @@ export const EVENT_VERSIONS: Readonly<Record<TrainEventType, number>> = {
   'checkpoint-saved': 1,
   resumed: 1,
   'writer-cursor': 1,
+  'write-point': 1,
   'hook-failed': 1,
   'run-completed': 1,
   'run-failed': 1,

@@ -7,5 +7,5 @@ export { IterationTimer } from './iteration-timer.js';
 export { LRScheduler, setLearningRate } from './lr-scheduler.js';
 export { MemoryStats } from './memory-stats.js';
 export { PeriodicCheckpointer, type PeriodicCheckpointerOptions } from './periodic-checkpointer.js';
-export { PeriodicWriter } from './periodic-writer.js';
+export { PeriodicWriter, type PeriodicWriterOptions } from './periodic-writer.js';
 export { ProgressBar, type ProgressBarOptions } from './progress-bar.js';

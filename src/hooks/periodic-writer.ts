@@ -1,12 +1,32 @@
 import { HookBase } from '../engine/hook-base.js';
-import type { MetricWriter } from '../writers/metric-writer.js';
+import type { MetricWriter, WriterSpec } from '../writers/metric-writer.js';
+import type { WritePointEvent } from '../events/train-event.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
+
+export interface PeriodicWriterOptions {
+  /**
+   * Where writers that have a `spec()` (JSONWriter, CSVWriter, TensorBoardWriter) run when the
+   * trainer has a log: `'log'` (default) on the log's writer thread, as projections of the log,
+   * so formatting and file I/O cost the training thread nothing but a marker per period;
+   * `'main'` on the training thread. Writers without a spec (CommonMetricPrinter, your own)
+   * and trainers without a log always use the training thread. The output is the same.
+   */
+  readonly thread?: 'log' | 'main';
+}
 
 /**
  * Runs writers every `period` iterations (`(iter + 1) % period === 0`), at the last iteration,
  * and once more after training (closing them, also after a failure). After each write the
  * writer's cursor goes into the log, and on a resumed run each writer continues from the
  * cursor of the rebuilt state: nothing is written twice, nothing is skipped.
+ *
+ * With a log, writers that can (see `PeriodicWriterOptions.thread`) run on the log's writer
+ * thread: at each write point this hook appends a `write-point` marker to the step's batch, and
+ * that thread, which folds every batch with the same reducer, writes them with the state folded
+ * up to the marker (what they would have seen here) and commits their cursors in its place.
+ * Their files then trail training by about a millisecond; `trainer.runWriter.flush()` (which
+ * checkpointers call) and the end of `train()` wait for them. A failed write there fails the
+ * step at the next write point (or `train()` at its end) with `ProjectionWriteError`.
  *
  * @example
  * ```ts
@@ -16,10 +36,17 @@ import { InvalidArgumentError } from '../errors/trainledger-error.js';
 export class PeriodicWriter extends HookBase {
   readonly writers: readonly MetricWriter[];
   readonly period: number;
+  readonly thread: 'log' | 'main';
+  /** Writers run here during the current run. */
+  #local: readonly MetricWriter[] = [];
+  /** The marker naming the writers on the log's writer thread, or null if none run there. */
+  #point: WritePointEvent | null = null;
 
-  constructor(writers: readonly MetricWriter[], period = 20) {
+  constructor(writers: readonly MetricWriter[], period = 20, options: PeriodicWriterOptions = {}) {
     super();
     if (!Number.isInteger(period) || period < 1) throw new InvalidArgumentError(`PeriodicWriter period must be a positive integer, got ${String(period)}`);
+    const thread = options.thread ?? 'log';
+    if (thread !== 'log' && thread !== 'main') throw new InvalidArgumentError(`PeriodicWriter thread must be 'log' or 'main', got ${JSON.stringify(thread)}`);
     const ids = new Set<string>();
     for (const w of writers) {
       if (ids.has(w.id)) throw new InvalidArgumentError(`two writers share the id ${JSON.stringify(w.id)}; give one an explicit id`);
@@ -27,21 +54,36 @@ export class PeriodicWriter extends HookBase {
     }
     this.writers = writers;
     this.period = period;
+    this.thread = thread;
+    this.#local = writers;
+  }
+
+  override logProjections(): readonly WriterSpec[] {
+    if (this.thread === 'main') return [];
+    const specs: WriterSpec[] = [];
+    for (const w of this.writers) if (w.spec) specs.push(w.spec());
+    return specs;
   }
 
   override beforeTrain(): void {
+    const rw = this.trainer.runWriter;
+    this.#local = rw === null ? this.writers : this.writers.filter((w) => !rw.projects(w.id));
+    const remote = rw === null ? [] : this.writers.filter((w) => rw.projects(w.id)).map((w) => w.id);
+    // One frozen object for the whole run: the log writer encodes it once.
+    this.#point = remote.length === 0 ? null : Object.freeze({ type: 'write-point', v: 1, data: Object.freeze({ writers: Object.freeze(remote) }) });
     const info = this.trainer.storage.state.info;
     const resume = info.resumes.at(-1);
-    // A run resumed by this train() call: continue each writer from its recorded position.
+    // A run resumed by this train() call: continue each writer from its recorded position
+    // (the log's writer thread does the same for the writers it runs).
     if (resume !== undefined && resume.iter + 1 === this.trainer.startIter) {
-      for (const w of this.writers) w.restore(info.writerCursors[w.id] ?? null, resume);
+      for (const w of this.#local) w.restore(info.writerCursors[w.id] ?? null, resume);
     }
   }
 
   /** Writes with every writer and records the cursors that moved. */
   writeAll(): void {
     const storage = this.trainer.storage;
-    for (const w of this.writers) {
+    for (const w of this.#local) {
       const before = w.cursor();
       const events = w.write(storage.state);
       if (events) for (const e of events) storage.append(e);
@@ -49,6 +91,13 @@ export class PeriodicWriter extends HookBase {
       if (after.iter !== before.iter || JSON.stringify(after.detail) !== JSON.stringify(before.detail)) {
         storage.append({ type: 'writer-cursor', v: 1, data: { writer: w.id, iter: after.iter, detail: after.detail } });
       }
+    }
+    if (this.#point !== null) {
+      const rw = this.trainer.runWriter!;
+      // A writer that failed on the log's thread fails the run here, at the next write point.
+      const failed = rw.projectionError();
+      if (failed !== null) throw failed;
+      rw.writePoint(this.#point);
     }
   }
 
@@ -65,7 +114,8 @@ export class PeriodicWriter extends HookBase {
     } catch (e) {
       error = e;
     }
-    for (const w of this.writers) {
+    // Writers on the log's thread are closed there, when the trainer closes the log.
+    for (const w of this.#local) {
       try {
         w.close();
       } catch (e) {

@@ -35,6 +35,16 @@ export class LogWriteError extends TrainledgerError {
   }
 }
 
+/**
+ * A metric writer running on the log's writer thread failed (its file could not be written,
+ * say). The log itself is intact: its commits do not depend on the writers.
+ */
+export class ProjectionWriteError extends TrainledgerError {
+  constructor(message: string) {
+    super('ERR_PROJECTION_WRITE', message);
+  }
+}
+
 /** The log is closed, or opened read-only, and a write was attempted. */
 export class LogClosedError extends TrainledgerError {
   constructor(message: string) {

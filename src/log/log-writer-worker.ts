@@ -15,13 +15,16 @@ import Database from 'better-sqlite3';
 import {
   CTRL_CLOSED,
   CTRL_COMMITTED_SEQ,
+  CTRL_ERROR,
   CTRL_FLUSH_TO,
+  CTRL_PROJECTION_ERROR,
   CTRL_READY,
   CTRL_SLEEPING,
   CTRL_USED,
   RingConsumer,
 } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
+import { LogProjections } from './log-projections.js';
 
 /** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
 const POLL_WHILE_ACTIVE_MS = 250;
@@ -44,7 +47,22 @@ const GROUP_MS = data.groupMs > 0 ? data.groupMs : 1;
 const ring = new RingConsumer({ sab: data.sab, capacity: data.capacity });
 const ctrl = ring.ctrl;
 
-function run(): void {
+/** Metric writers run here as projections of the log, if the run asked for any. */
+async function loadProjections(): Promise<LogProjections | null> {
+  if (data.projections.length === 0) return null;
+  return LogProjections.load(data.projections, {
+    path: data.path,
+    runId: data.runId,
+    names: data.names,
+    onError: (message) => {
+      // The message first: the training thread reads it once it sees the flag.
+      data.errorPort?.postMessage(message);
+      Atomics.store(ctrl, CTRL_PROJECTION_ERROR, 1);
+    },
+  });
+}
+
+function run(projections: LogProjections | null): void {
   let db: Database.Database;
   try {
     db = new Database(data.path, { fileMustExist: true });
@@ -94,6 +112,8 @@ function run(): void {
   let offsets = new Int32Array(4096);
   let lengths = new Int32Array(4096);
   let count = 0;
+  /** Bodies to commit instead of the ring's, by message index (batches with write points). */
+  const replaced: Array<Uint8Array | null> = [];
   const collect = (at: number, length: number): void => {
     if (count === offsets.length) {
       const o = new Int32Array(count * 2);
@@ -131,7 +151,7 @@ function run(): void {
             args[a++] = runId;
             args[a++] = view.getUint32(at + 1, true);
             args[a++] = stepIter < 0 ? null : stepIter;
-            args[a++] = area.subarray(at + BATCH_HEADER_BYTES, at + len);
+            args[a++] = replaced[i - 1] ?? area.subarray(at + BATCH_HEADER_BYTES, at + len);
           }
           insertRows(k).run(args);
           args.fill(null); // no view of the ring outlives the drain
@@ -164,6 +184,25 @@ function run(): void {
     if (rows > 0) insertPending();
     return bodyBytes;
   });
+
+  /**
+   * Folds the drained batches into the projections, which write at write points (before the
+   * commit: a crash between leaves lines past the committed cursor, dropped on resume) and give
+   * the bodies to commit in their place.
+   */
+  const project = (p: LogProjections): void => {
+    replaced.length = count;
+    replaced.fill(null);
+    // Names travel after the batch that first uses them, in the same hand-over.
+    for (let m = 0; m < count; m++) {
+      const at = offsets[m]!;
+      if (view.getUint8(at) === MSG_NAME) p.name(view.getUint32(at + 1, true), Buffer.from(area.slice(at + NAME_HEADER_BYTES, at + lengths[m]!)).toString('utf8'));
+    }
+    for (let m = 0; m < count; m++) {
+      const at = offsets[m]!;
+      if (view.getUint8(at) === MSG_BATCH) replaced[m] = p.batch(area.subarray(at + BATCH_HEADER_BYTES, at + lengths[m]!));
+    }
+  };
 
   let lastCommit = 0;
   let lastData = 0;
@@ -220,6 +259,7 @@ function run(): void {
     }
     count = 0;
     const bytes = ring.drain(collect);
+    if (projections !== null) project(projections);
     try {
       uncheckpointed += commit(count);
     } catch (e) {
@@ -236,6 +276,7 @@ function run(): void {
         ring.release(ring.drain(() => {}));
       }
       db.close();
+      projections?.close();
       return;
     }
     lastCommit = performance.now();
@@ -254,7 +295,14 @@ function run(): void {
   }
   if (uncheckpointed > 0) checkpoint();
   db.close();
+  projections?.close();
 }
 
-run();
+let loaded: LogProjections | null = null;
+try {
+  loaded = await loadProjections();
+} catch (e) {
+  ring.setError((e as Error).message);
+}
+if (Atomics.load(ctrl, CTRL_ERROR) === 0) run(loaded);
 parentPort?.postMessage('closed');

@@ -18,6 +18,8 @@ export const CTRL_ERROR = 4;
 export const CTRL_FLUSH_TO = 5;
 export const CTRL_ERROR_LENGTH = 6;
 export const CTRL_READY = 7;
+/** Set (1) by the writer thread when a metric writer running there failed. */
+export const CTRL_PROJECTION_ERROR = 8;
 const CTRL_SLOTS = 16;
 const ERROR_BYTES = 4096;
 const WRAP = 0xffffffff;

@@ -1,12 +1,13 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { BatchEncoder, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, writeScalarRecord, writeStepRecord } from './batch-codec.js';
-import { LogClosedError, LogWriteError } from './log-errors.js';
+import { LogClosedError, LogWriteError, ProjectionWriteError } from './log-errors.js';
 import {
   CTRL_CLOSED,
   CTRL_COMMITTED_SEQ,
   CTRL_ERROR,
   CTRL_ERROR_LENGTH,
   CTRL_FLUSH_TO,
+  CTRL_PROJECTION_ERROR,
   CTRL_READY,
   CTRL_SLEEPING,
   CTRL_USED,
@@ -15,6 +16,7 @@ import {
 } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
 import type { TrainEvent } from '../events/train-event.js';
+import type { WriterSpec } from '../writers/metric-writer.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
 /**
@@ -46,6 +48,12 @@ export interface RunWriterOptions {
    * to cap the log's size (used to test a full disk).
    */
   readonly pragmas?: readonly string[];
+  /**
+   * Metric writers to run on the writer thread, as projections of the log: they write at the
+   * `write-point` events appended by `writePoint`, off the training thread (PeriodicWriter
+   * does this for writers that have a `spec()`).
+   */
+  readonly projections?: readonly WriterSpec[];
 }
 
 /** What storage needs from a log: the live EventStorage appends through this. */
@@ -135,6 +143,14 @@ export class RunWriter implements EventSink {
   };
   #nextSeq: number;
   #closed = false;
+  /** Ids of the writers running on the writer thread. */
+  readonly #projected: ReadonlySet<string>;
+  /** Where the writer thread reports a failed projection (null without projections). */
+  #errors: MessagePort | null = null;
+  #projectionError: ProjectionWriteError | null = null;
+  /** The last write-point event and its encoding: the same one is appended every period. */
+  #pointEvent: TrainEvent | null = null;
+  #pointBytes: Uint8Array | null = null;
 
   /** @internal Use LogFile.createRun / appendToRun. */
   constructor(path: string, runId: number, nextSeq: number, names: readonly string[], options: RunWriterOptions = {}) {
@@ -154,7 +170,7 @@ export class RunWriter implements EventSink {
     const ring = createRing(options.ringBytes ?? 8 << 20);
     this.#producer = new RingProducer(ring);
     Atomics.store(this.#producer.ctrl, CTRL_COMMITTED_SEQ, nextSeq);
-    const data: WriterWorkerData = {
+    let data: WriterWorkerData = {
       path,
       runId,
       sab: ring.sab,
@@ -162,8 +178,21 @@ export class RunWriter implements EventSink {
       synchronous: durability === 'fsync' ? 'FULL' : 'NORMAL',
       pragmas: options.pragmas ?? [],
       groupMs,
+      projections: options.projections ?? [],
+      names,
+      errorPort: null,
     };
-    this.#worker = new Worker(bootstrap, { eval: true, workerData: data });
+    const specs = options.projections ?? [];
+    this.#projected = new Set(specs.map((w) => w.id));
+    let transfer: MessagePort[] = [];
+    if (specs.length > 0) {
+      const channel = new MessageChannel();
+      this.#errors = channel.port1;
+      this.#errors.unref();
+      transfer = [channel.port2];
+      data = { ...data, errorPort: channel.port2 };
+    }
+    this.#worker = new Worker(bootstrap, { eval: true, workerData: data, transferList: transfer });
     this.#worker.unref();
     // Training starts at once: the thread opens the database while the first steps run, and
     // their batches wait in the ring meanwhile (a start takes ~0.1 s, ~0.4 s under tsx, which
@@ -299,6 +328,47 @@ export class RunWriter implements EventSink {
     const at = this.#record(enc.length);
     if (at >= 0) this.#producer.data.set(enc.view(), at);
     enc.reset();
+  }
+
+  /** Whether the writer with this id runs on the writer thread (see `RunWriterOptions.projections`). */
+  projects(writerId: string): boolean {
+    return this.#projected.has(writerId);
+  }
+
+  /**
+   * Appends a `write-point` event: the writer thread writes the writers it names with the state
+   * up to here and records their cursors in its place. Pass the same event object every time:
+   * its encoding is reused (this runs every write period, on the training thread).
+   *
+   * @example
+   * ```ts
+   * const point = { type: 'write-point', v: 1, data: { writers: ['json:out/metrics.json'] } } as const;
+   * writer.writePoint(point);
+   * ```
+   */
+  writePoint(e: Extract<TrainEvent, { type: 'write-point' }>): void {
+    if (e !== this.#pointEvent) {
+      const enc = this.#encoder;
+      enc.reset();
+      enc.json(e);
+      this.#pointBytes = enc.take();
+      this.#pointEvent = e;
+    }
+    const bytes = this.#pointBytes!;
+    const at = this.#record(bytes.length);
+    if (at >= 0) this.#producer.data.set(bytes, at);
+  }
+
+  /**
+   * The error of a metric writer that failed on the writer thread, if one did (a cheap check:
+   * one atomic load while none has).
+   */
+  projectionError(): ProjectionWriteError | null {
+    if (this.#projectionError === null && Atomics.load(this.#producer.ctrl, CTRL_PROJECTION_ERROR) !== 0) {
+      const m = this.#errors === null ? undefined : receiveMessageOnPort(this.#errors);
+      this.#projectionError = new ProjectionWriteError(m === undefined ? 'a metric writer on the log writer thread failed' : String(m.message));
+    }
+    return this.#projectionError;
   }
 
   /** Hands over the events recorded since the last step as a batch of their own (if any). */
@@ -453,6 +523,9 @@ export class RunWriter implements EventSink {
     Atomics.notify(ctrl, CTRL_USED);
     this.#worker.ref();
     await this.#exited;
+    // Writers on the writer thread write last at close: their failure fails the close.
+    error ??= this.projectionError();
+    this.#errors?.close();
     if (error) throw error;
   }
 

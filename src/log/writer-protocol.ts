@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { WriterSpec } from '../writers/metric-writer.js';
 /**
  * Messages from a run's writer (training thread) to the log's writer thread, carried by the ring.
  * Kept in one place so both ends agree on the bytes.
@@ -20,4 +22,10 @@ export interface WriterWorkerData {
   readonly groupMs: number;
   /** Extra PRAGMAs for the writer's connection (fault tests: max_page_count, query_only). */
   readonly pragmas: readonly string[];
+  /** Metric writers to run on the thread as projections of the log (see LogProjections). */
+  readonly projections: readonly WriterSpec[];
+  /** Names the run already defined, by id (a resumed run). */
+  readonly names: readonly string[];
+  /** Where the thread reports a failed projection (the training thread reads it synchronously). */
+  readonly errorPort: MessagePort | null;
 }

@@ -217,6 +217,9 @@ export class StateFold {
       case 'writer-cursor':
         (this.#cursors ??= {})[e.data.writer] = deepFreeze(e.data);
         return;
+      case 'write-point':
+        // A request to the log's writer thread: it changes no state.
+        return;
       case 'hook-failed':
         this.#draftInfo().hookFailures.push(e.data);
         return;

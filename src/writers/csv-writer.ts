@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricWriter, WriterCursor } from './metric-writer.js';
+import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { wallTimeAt } from './wall-time.js';
 import { pythonFloat } from './python-json.js';
 import type { StorageState } from '../storage/storage-state.js';
@@ -86,6 +86,11 @@ export class CSVWriter implements MetricWriter {
       }
     }
     writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
+  }
+
+  /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
+  spec(): WriterSpec {
+    return { id: this.id, module: import.meta.url, exportName: 'CSVWriter', args: [this.path, { id: this.id }] };
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricWriter, WriterCursor } from './metric-writer.js';
+import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { metricsLine, pythonFloat } from './python-json.js';
 import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
@@ -135,6 +135,11 @@ export class JSONWriter implements MetricWriter {
       .split('\n')
       .filter((line) => line.length > 0 && lineIteration(line) <= iter);
     writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
+  }
+
+  /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
+  spec(): WriterSpec {
+    return { id: this.id, module: import.meta.url, exportName: 'JSONWriter', args: [this.path, { window: this.window, id: this.id }] };
   }
 
   close(): void {

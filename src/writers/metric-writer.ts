@@ -27,4 +27,29 @@ export interface MetricWriter {
   /** Continue a resumed run from `cursor` (null: the writer had written nothing yet). */
   restore(cursor: WriterCursor | null, resume: ResumedData): void;
   close(): void;
+  /**
+   * How to build this writer on another thread, if it can run there. A writer with a spec runs
+   * on the log's writer thread when its PeriodicWriter's trainer has a log (see PeriodicWriter):
+   * it is then a projection of the log, off the training thread. Only a writer whose `write`
+   * returns no events can have one (events it returned could not reach the live storage).
+   */
+  spec?(): WriterSpec;
+}
+
+/**
+ * A writer, as a recipe another thread can follow: `new (await import(module))[exportName](...args)`.
+ * `args` must survive structured cloning (plain data).
+ *
+ * @example
+ * ```ts
+ * const spec: WriterSpec = { id: 'json:out/metrics.json', module: import.meta.url, exportName: 'JSONWriter', args: ['out/metrics.json', { window: 20 }] };
+ * ```
+ */
+export interface WriterSpec {
+  /** The writer's `id` (what write points name). */
+  readonly id: string;
+  /** URL of the module that exports the writer class (usually the writer module's `import.meta.url`). */
+  readonly module: string;
+  readonly exportName: string;
+  readonly args: readonly unknown[];
 }

@@ -1,4 +1,4 @@
-import type { MetricWriter, WriterCursor } from './metric-writer.js';
+import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { EventFileWriter } from './tensorboard/event-file-writer.js';
 import { wallTimeAt } from './wall-time.js';
 import type { ResumedData } from '../events/train-event.js';
@@ -75,6 +75,11 @@ export class TensorBoardWriter implements MetricWriter {
   /** The event file written, once something was. */
   get path(): string | null {
     return this.#file?.path ?? null;
+  }
+
+  /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
+  spec(): WriterSpec {
+    return { id: this.id, module: import.meta.url, exportName: 'TensorBoardWriter', args: [this.dir, { window: this.window, fileName: this.#fileName, id: this.id }] };
   }
 
   close(): void {

@@ -25,7 +25,7 @@ import { tempDir } from '../helpers.js';
 const split = loadMnist({ seed: 5, trainSize: 640, testSize: 200 });
 const MAX = 60;
 
-function build(dir: string, failAt: number | null) {
+function build(dir: string, failAt: number | null, thread: 'log' | 'main' = 'log') {
   const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }), tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
   const data = new ShuffledBatches({ images: split.train.images, labels: split.train.labels, batchSize: 32, seed: 9 });
   const loss = (b: Batch) => tf.losses.softmaxCrossEntropy(b.ys, model.apply(b.xs, { training: true }) as tf.Tensor) as tf.Scalar;
@@ -36,7 +36,7 @@ function build(dir: string, failAt: number | null) {
     new EvalHook(15, () => ({ score: ((trainer.iter * 7) % 5) / 5 })),
     new BestCheckpointer(join(dir, 'ckpt'), 15, 'score', 'max', { logger: memoryLogger() }),
     new PeriodicCheckpointer(join(dir, 'ckpt'), 10),
-    new PeriodicWriter([new JSONWriter(join(dir, 'metrics.json'))], 5),
+    new PeriodicWriter([new JSONWriter(join(dir, 'metrics.json'))], 5, { thread }),
     new CallbackHook({ afterStep: (t) => { if (t.iter === failAt) throw new Error('simulated crash'); } }),
   );
   return { trainer, model };
@@ -52,16 +52,16 @@ function withoutTiming(path: string): string[] {
   });
 }
 
-test('a run that fails at step 37 and is resumed ends with the metrics and weights of an uninterrupted run', async () => {
+for (const thread of ['log', 'main'] as const) test(`a run that fails at step 37 and is resumed ends with the metrics and weights of an uninterrupted run (writers on the ${thread} thread)`, async () => {
   const a = tempDir();
-  const clean = build(a, null);
+  const clean = build(a, null, thread);
   await clean.trainer.train(0, MAX);
   const cleanWeights = clean.model.getWeights().map((w) => Array.from(w.dataSync()));
 
   const b = tempDir();
-  const first = build(b, 37);
+  const first = build(b, 37, thread);
   await assert.rejects(first.trainer.train(0, MAX), /simulated crash/);
-  const second = build(b, null);
+  const second = build(b, null, thread);
   const start = await second.trainer.resumeOrLoad(join(b, 'ckpt'));
   assert.equal(start, 30, 'the newest checkpoint on the timeline is model_0000029');
   // The rebuilt storage has the full history: smoothing windows are as they were.

@@ -1,0 +1,250 @@
+import { BatchEncoder, jsonReviver, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, TAG_JSON, TAG_SCALAR_RAW, TAG_SCALAR_SMOOTHED, TAG_STEP } from './batch-codec.js';
+import { LogCorruptError } from './log-errors.js';
+import { LogFile } from './log-file.js';
+import { replayRun } from './replay.js';
+import { StateFold } from '../storage/evolve.js';
+import { initialState } from '../storage/storage-state.js';
+import type { ResumedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
+import type { MetricWriter, WriterSpec } from '../writers/metric-writer.js';
+
+const textDecoder = new TextDecoder();
+
+/** Events folded between produced states when no write point asks for one (bounds what waits). */
+const MAX_PENDING = 4096;
+
+/**
+ * Metric writers run as projections of the log, on the log's writer thread: every batch handed
+ * to that thread is folded here by the reducer the training thread uses (`StateFold`), and at
+ * each `write-point` record the writers it names write the state folded up to it, exactly what
+ * they would have seen on the training thread at that point. The write point is then replaced,
+ * in the batch about to be committed, by the `writer-cursor` events of those writers, so the log
+ * reads as if they had run live: replay, resume and `tail` work unchanged.
+ *
+ * Files are written before the batch carrying their cursors commits: a crash in between leaves
+ * lines past the last committed cursor, which a resumed writer drops (`restore`), as on the
+ * training thread.
+ *
+ * A writer that throws is reported once through `onError` and written no more; the log itself
+ * goes on (its commits do not depend on the writers).
+ *
+ * @example
+ * ```ts
+ * const p = await LogProjections.load([new JSONWriter('out/metrics.json').spec()], { path, runId, names: [], onError });
+ * const replacement = p.batch(body); // null: commit `body` as it is
+ * p.close();
+ * ```
+ */
+export class LogProjections {
+  readonly #writers: ReadonlyMap<string, MetricWriter>;
+  readonly #path: string;
+  readonly #runId: number;
+  readonly #names: string[];
+  readonly #onError: (message: string) => void;
+  #fold = new StateFold(initialState());
+  #pending = 0;
+  #failed = false;
+  readonly #encoder = new BatchEncoder();
+
+  private constructor(writers: ReadonlyMap<string, MetricWriter>, options: LogProjectionsOptions) {
+    this.#writers = writers;
+    this.#path = options.path;
+    this.#runId = options.runId;
+    this.#names = [...options.names];
+    this.#onError = options.onError;
+  }
+
+  /**
+   * Builds the writers from their specs (importing their modules).
+   *
+   * @example
+   * ```ts
+   * const p = await LogProjections.load(specs, { path: 'runs/x.sqlite', runId: 1, names: [], onError: console.error });
+   * ```
+   */
+  static async load(specs: readonly WriterSpec[], options: LogProjectionsOptions): Promise<LogProjections> {
+    const writers = new Map<string, MetricWriter>();
+    for (const spec of specs) {
+      let ctor: unknown;
+      try {
+        ctor = ((await import(spec.module)) as Record<string, unknown>)[spec.exportName];
+      } catch (e) {
+        throw new Error(`cannot load writer ${spec.exportName} from ${spec.module}: ${(e as Error).message}`);
+      }
+      if (typeof ctor !== 'function') throw new Error(`${spec.module} exports no writer class named ${spec.exportName}`);
+      const w = new (ctor as new (...args: unknown[]) => MetricWriter)(...spec.args);
+      if (writers.has(spec.id)) throw new Error(`two writers share the id ${JSON.stringify(spec.id)}; give one an explicit id`);
+      if (w.id !== spec.id) throw new Error(`writer ${spec.exportName} built from its spec has id ${JSON.stringify(w.id)}, not ${JSON.stringify(spec.id)}`);
+      writers.set(w.id, w);
+    }
+    return new LogProjections(writers, options);
+  }
+
+  /** A metric name the log defined (id order). */
+  name(id: number, name: string): void {
+    this.#names[id] = name;
+  }
+
+  /**
+   * Folds one batch body. Returns the body to commit in its place when it held a write point
+   * (the write point replaced by the writers' cursors), else null.
+   */
+  batch(body: Uint8Array): Uint8Array | null {
+    if (this.#failed) return this.#stripWritePoints(body);
+    try {
+      return this.#batch(body);
+    } catch (e) {
+      // The log must not depend on the writers: report, and commit the batch as it came.
+      this.#fail(e);
+      return this.#stripWritePoints(body);
+    }
+  }
+
+  /** After a failure: write points still must not reach the log. */
+  #stripWritePoints(body: Uint8Array): Uint8Array | null {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    let parts: Uint8Array[] | null = null;
+    let copied = 0;
+    for (let at = 0; at < body.byteLength; ) {
+      const tag = view.getUint8(at);
+      if (tag === TAG_JSON) {
+        const n = view.getUint32(at + 1, true);
+        if (textDecoder.decode(body.subarray(at + 5, at + 5 + n)).startsWith('{"type":"write-point"')) {
+          (parts ??= []).push(body.subarray(copied, at));
+          copied = at + 5 + n;
+        }
+        at += 5 + n;
+      } else {
+        at += tag === TAG_STEP ? STEP_RECORD_BYTES : SCALAR_RECORD_BYTES;
+      }
+    }
+    if (parts === null) return null;
+    parts.push(body.subarray(copied));
+    return Buffer.concat(parts);
+  }
+
+  #batch(body: Uint8Array): Uint8Array | null {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    let fold = this.#fold;
+    const end = body.byteLength;
+    let parts: Uint8Array[] | null = null;
+    let copied = 0; // body bytes before this offset are in `parts`
+    let at = 0;
+    while (at < end) {
+      const tag = view.getUint8(at);
+      if (tag === TAG_SCALAR_SMOOTHED || tag === TAG_SCALAR_RAW) {
+        const id = view.getUint32(at + 1, true);
+        const name = this.#names[id];
+        if (name === undefined) throw new LogCorruptError(`scalar refers to metric name id ${id}, which the log does not define`);
+        fold.scalar(name, view.getFloat64(at + 9, true), tag === TAG_SCALAR_SMOOTHED, view.getUint32(at + 5, true));
+        at += SCALAR_RECORD_BYTES;
+      } else if (tag === TAG_STEP) {
+        fold.step(view.getUint32(at + 1, true), view.getFloat64(at + 5, true));
+        at += STEP_RECORD_BYTES;
+      } else if (tag === TAG_JSON) {
+        const n = view.getUint32(at + 1, true);
+        const e = JSON.parse(textDecoder.decode(body.subarray(at + 5, at + 5 + n)), jsonReviver) as TrainEvent;
+        if (e.type === 'write-point') {
+          parts ??= [];
+          parts.push(body.subarray(copied, at));
+          parts.push(this.#write(e.data.writers));
+          copied = at + 5 + n;
+        } else {
+          if (e.type === 'resumed') {
+            this.#resume(e.data);
+            fold = this.#fold; // the rebuilt one
+          }
+          fold.apply(e);
+        }
+        at += 5 + n;
+      } else {
+        throw new LogCorruptError(`unknown record tag ${tag} at byte ${at} of a ${end}-byte batch`);
+      }
+      if (++this.#pending >= MAX_PENDING) this.#produce();
+    }
+    if (parts === null) return null;
+    parts.push(body.subarray(copied, end));
+    return Buffer.concat(parts);
+  }
+
+  #produce(): ReturnType<StateFold['finish']> {
+    this.#pending = 0;
+    return this.#fold.finish();
+  }
+
+  /** Writes with the writers named; returns the encoded cursor events that replace the write point. */
+  #write(ids: readonly string[]): Uint8Array {
+    const enc = this.#encoder;
+    enc.reset();
+    if (this.#failed) return enc.take();
+    const state = this.#produce();
+    const cursors: WriterCursorData[] = [];
+    try {
+      for (const id of ids) {
+        const w = this.#writers.get(id);
+        if (w === undefined) throw new Error(`no writer ${JSON.stringify(id)} runs on the log's writer thread`);
+        const before = w.cursor();
+        const events = w.write(state);
+        if (events && events.length > 0) throw new Error(`writer ${id} returned events to record; a writer that records events must run on the training thread (give it no spec())`);
+        const after = w.cursor();
+        // As on the training thread: a cursor only when it moved.
+        if (after.iter !== before.iter || JSON.stringify(after.detail) !== JSON.stringify(before.detail)) {
+          cursors.push({ writer: w.id, iter: after.iter, ...(after.detail === undefined ? {} : { detail: after.detail }) });
+        }
+      }
+    } catch (e) {
+      this.#fail(e);
+    }
+    for (const data of cursors) {
+      const c: TrainEvent = { type: 'writer-cursor', v: 1, data };
+      enc.json(c);
+      // The cursor is part of the state from here on, as it is on replay.
+      this.#fold.apply(c);
+    }
+    return enc.take();
+  }
+
+  /**
+   * A resumed run: the state after the resumed step is rebuilt from the log (this thread folds
+   * only what this writer hands over), and each writer continues from its cursor in it.
+   */
+  #resume(resume: ResumedData): void {
+    const log = LogFile.open(this.#path, { readonly: true });
+    try {
+      const { state } = replayRun(log, this.#runId, { untilIter: resume.iter });
+      this.#fold = new StateFold(state);
+      this.#pending = 0;
+      for (const w of this.#writers.values()) w.restore(state.info.writerCursors[w.id] ?? null, resume);
+    } catch (e) {
+      this.#fail(e);
+    } finally {
+      log.close();
+    }
+  }
+
+  #fail(e: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#onError(`a metric writer on the log's writer thread failed: ${(e as Error)?.message ?? String(e)}`);
+  }
+
+  /** Closes every writer (after the last batch). */
+  close(): void {
+    for (const w of this.#writers.values()) {
+      try {
+        w.close();
+      } catch (e) {
+        this.#fail(e);
+      }
+    }
+  }
+}
+
+export interface LogProjectionsOptions {
+  /** The log file (read on resume). */
+  readonly path: string;
+  readonly runId: number;
+  /** Metric names the run already defined, by id. */
+  readonly names: readonly string[];
+  /** Called once, with the first writer error. */
+  readonly onError: (message: string) => void;
+}
