@@ -152,4 +152,12 @@ if (BREAKDOWN) {
     console.log(`    (b) + ${p.padEnd(6)} alone                  ${median(x.t).toFixed(2).padStart(7)} µs/step   − a = ${over(x).toFixed(2)} µs (− (b − a) = ${(over(x) - over(b)).toFixed(2)})`);
   }
 }
+// This machine runs the same code at two speeds (the hand loop at ~22 or ~46 µs/step, switching
+// every second or so) and overheads in µs scale with it: the pairs split by the speed of their (a).
+const SPLIT = 33;
+const byMode = (x: Pairs, fast: boolean): string => {
+  const d = x.t.map((t, i) => t - x.a[i]!).filter((_, i) => (x.a[i]! < SPLIT) === fast);
+  return d.length === 0 ? 'n/a' : `${median(d).toFixed(2)} µs (${d.length} pairs)`;
+};
+console.log(`by the machine's speed: pairs whose (a) ran < ${SPLIT} µs/step: b − a ${byMode(b, true)}, c − a ${byMode(c, true)}; ≥ ${SPLIT}: b − a ${byMode(b, false)}, c − a ${byMode(c, false)}`);
 console.log(`ratios (median of paired windows): b/a ${median(b.t.map((t, i) => t / b.a[i]!)).toFixed(3)}, c/a ${median(c.t.map((t, i) => t / c.a[i]!)).toFixed(3)}`);
