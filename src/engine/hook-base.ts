@@ -55,6 +55,13 @@ export abstract class HookBase {
    * Metric writers this hook wants run on the log's writer thread, as projections of the log
    * (PeriodicWriter offers those of its writers that have a `spec()`). Asked when a run with a
    * log starts; during the run, `trainer.runWriter.projects(id)` tells which run there.
+   *
+   * @example
+   * ```ts
+   * class MyWriterHook extends HookBase {
+   *   override logProjections() { return [new JSONWriter('out/metrics.json').spec()]; }
+   * }
+   * ```
    */
   logProjections(): readonly WriterSpec[] {
     return [];

@@ -24,7 +24,7 @@ import {
   RingConsumer,
 } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
-import { LogProjections } from './log-projections.js';
+import type { LogProjections } from './log-projections.js';
 
 /** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
 const POLL_WHILE_ACTIVE_MS = 250;
@@ -50,6 +50,8 @@ const ctrl = ring.ctrl;
 /** Metric writers run here as projections of the log, if the run asked for any. */
 async function loadProjections(): Promise<LogProjections | null> {
   if (data.projections.length === 0) return null;
+  // Loaded only when needed: it brings the log reader (for resumes) and the writers' modules.
+  const { LogProjections } = await import('./log-projections.js');
   return LogProjections.load(data.projections, {
     path: data.path,
     runId: data.runId,

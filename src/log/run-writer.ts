@@ -330,7 +330,14 @@ export class RunWriter implements EventSink {
     enc.reset();
   }
 
-  /** Whether the writer with this id runs on the writer thread (see `RunWriterOptions.projections`). */
+  /**
+   * Whether the writer with this id runs on the writer thread (see `RunWriterOptions.projections`).
+   *
+   * @example
+   * ```ts
+   * trainer.runWriter?.projects('json:out/metrics.json'); // true while it runs there
+   * ```
+   */
   projects(writerId: string): boolean {
     return this.#projected.has(writerId);
   }
@@ -362,6 +369,12 @@ export class RunWriter implements EventSink {
   /**
    * The error of a metric writer that failed on the writer thread, if one did (a cheap check:
    * one atomic load while none has).
+   *
+   * @example
+   * ```ts
+   * const failed = writer.projectionError();
+   * if (failed !== null) throw failed;
+   * ```
    */
   projectionError(): ProjectionWriteError | null {
     if (this.#projectionError === null && Atomics.load(this.#producer.ctrl, CTRL_PROJECTION_ERROR) !== 0) {
