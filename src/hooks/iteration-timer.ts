@@ -5,7 +5,9 @@ import { formatTimedelta } from '../util/format.js';
 /**
  * Puts `time` (seconds per iteration) after `warmup` iterations, and at the end of training
  * logs the overall speed and how much time went to hooks (detectron2's IterationTimer).
- * Register it first so its step time covers the other hooks' beforeStep/afterStep.
+ * A step's time runs from the end of the previous step (the trainer's `lastStepEnd`) to this
+ * hook's afterStep: it covers every hook's beforeStep and the step itself, and, registered first
+ * as detectron2 advises, none of the other hooks' afterStep work.
  *
  * @example
  * ```ts
@@ -17,7 +19,7 @@ export class IterationTimer extends HookBase {
   readonly logger: Logger;
   #stepStart = 0;
   #trainStart = 0;
-  /** Seconds spent between this hook's beforeStep and afterStep (the loop minus hooks around it). */
+  /** Milliseconds from each step's start to this hook's afterStep, summed (the loop minus later hooks). */
   #inSteps = 0;
   #stepOpen = 0;
   /** Filled after training: what was logged. */
@@ -36,7 +38,11 @@ export class IterationTimer extends HookBase {
   }
 
   override beforeStep(): void {
-    this.#stepStart = this.#stepOpen = performance.now();
+    // The trainer's stamp of the previous step's end (its loop reads the clock once per step):
+    // a step's time runs from there to this hook's afterStep, which, with this hook first as
+    // detectron2 advises, is what reading the clock here would give, plus the microsecond the
+    // loop spends between steps.
+    this.#stepStart = this.#stepOpen = this.trainer.lastStepEnd;
   }
 
   override afterStep(): void {

@@ -227,3 +227,32 @@ test('an async reactive hook that rejects on a metric event fails the run (once 
   // A synchronous loop sees a promise's rejection when it next yields (every 100 ms) or at the end.
   assert.equal(t.storage.state.info.status, 'failed');
 });
+
+test('the loop reads a clock once per step (wall time included), and step wall times follow the wall clock', async () => {
+  const t = new Counting();
+  const reads: number[] = [];
+  let n = 0;
+  const now = performance.now.bind(performance);
+  const dateNow = Date.now;
+  t.register(new (class extends HookBase {
+    override beforeStep() { reads.push(n); }
+  })());
+  const before = Date.now() / 1000;
+  performance.now = () => (n++, now());
+  Date.now = () => (n++, dateNow());
+  try {
+    await t.train(0, 200);
+  } finally {
+    performance.now = now;
+    Date.now = dateNow;
+  }
+  const after = Date.now() / 1000;
+  // Steps 1..199 start after one read each (steps that yield to the event loop read once more).
+  const perStep = reads.slice(1).map((r, i) => r - reads[i]!);
+  assert.equal(Math.min(...perStep), 1);
+  assert.ok(perStep.filter((d) => d !== 1).length <= 2, `reads per step: ${perStep.join(',')}`);
+  const walls = t.storage.state.stepTimes.values().map(([w]) => w);
+  assert.equal(walls.length, 200);
+  for (let i = 1; i < walls.length; i++) assert.ok(walls[i]! >= walls[i - 1]!, 'wall times never go back');
+  assert.ok(walls[0]! >= before - 0.01 && walls.at(-1)! <= after + 0.01, `wall times ${walls[0]}..${walls.at(-1)} within ${before}..${after}`);
+});

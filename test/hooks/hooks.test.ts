@@ -227,6 +227,23 @@ test('IterationTimer puts time after warm-up and reports the time spent in hooks
   w.dispose();
 });
 
+test("IterationTimer's step time covers every beforeStep hook and the step, not the afterStep hooks after it", async () => {
+  const { trainer, w } = simpleTrainer();
+  const busy = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
+  // The timer reads the trainer's end-of-step stamp: a hook registered before it still counts.
+  trainer.register(
+    new CallbackHook({ beforeStep: () => busy(3) }),
+    new IterationTimer(0, { logger: memoryLogger() }),
+    new CallbackHook({ afterStep: () => busy(50) }),
+  );
+  await trainer.train(0, 6);
+  const times = trainer.storage.history('time').values().map(([v]) => v);
+  assert.equal(times.length, 6);
+  // Had the 50 ms afterStep counted, a step would take over 53 ms.
+  for (const t of times) assert.ok(t >= 0.003 && t < 0.05, `step time ${t}s: ≥ 3 ms of beforeStep, without the 50 ms afterStep`);
+  w.dispose();
+});
+
 test('MemoryStats puts the tensor count every period', async () => {
   const { trainer, w } = simpleTrainer();
   trainer.register(new MemoryStats(5));
