@@ -132,7 +132,8 @@ function hookName(entry: Entry): string {
  *     beforeStep hooks        (storage.iter === iter)
  *     runStep()               (subclass; calls afterBackward hooks between backward and update)
  *     afterStep hooks         (storage.iter === iter)
- *     storage.step()          → iter + 1
+ *     now = clock()           (one read per step: lastStepEnd and the step's wall time)
+ *     storage.step(wall(now)) → iter + 1
  *   afterTrain hooks          (always; iter === maxIter after success, === k after a failure at k)
  *   run-completed | run-stopped | run-failed → log
  * ```
