@@ -12,7 +12,7 @@ import { TensorBoardWriter } from '../../src/writers/tensorboard-writer.js';
 import { CommonMetricPrinter } from '../../src/writers/common-metric-printer.js';
 import { replayWriters } from '../../src/writers/replay-writers.js';
 import { LogFile } from '../../src/log/log-file.js';
-import { ProjectionWriteError } from '../../src/log/log-errors.js';
+import { LogWriteError, ProjectionWriteError } from '../../src/log/log-errors.js';
 import { decodeBatch } from '../../src/log/batch-codec.js';
 import { replayRun } from '../../src/log/replay.js';
 import { memoryLogger } from '../../src/util/logger.js';
@@ -203,6 +203,19 @@ test("a writer of your own with a spec runs on the log's writer thread, and a re
     { at: 29, latest: 29, resumes: 1, thread: 'log' },
     { at: 39, latest: 39, resumes: 1, thread: 'log' },
   ]);
+});
+
+test("a writer the log's writer thread cannot build fails the run's first step with LogWriteError naming it", async () => {
+  const dir = tempDir();
+  const probe = new ProbeWriter(join(dir, 'probe.jsonl'));
+  // A spec that points at a class the module does not export.
+  const broken = Object.assign(Object.create(probe) as ProbeWriter, { spec: () => ({ ...probe.spec(), exportName: 'NoSuchWriter' }) });
+  const t = new Curve({ log: join(dir, 'log.sqlite') });
+  t.register(new PeriodicWriter([broken], 10), new CallbackHook({ beforeTrain: (tr) => tr.runWriter!.ready() }));
+  await assert.rejects(t.train(0, 20), (e: unknown) => {
+    const cause = e instanceof HookError ? e.cause : e;
+    return cause instanceof LogWriteError && /exports no writer class named NoSuchWriter/.test(cause.message);
+  });
 });
 
 test("PeriodicWriter refuses an unknown thread, naming it", () => {
