@@ -1,5 +1,5 @@
 import { HookBase } from '../engine/hook-base.js';
-import type { MetricWriter, WriterSpec } from '../writers/metric-writer.js';
+import { cursorMoved, type MetricWriter, type WriterSpec } from '../writers/metric-writer.js';
 import type { WritePointEvent } from '../events/train-event.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
@@ -88,7 +88,7 @@ export class PeriodicWriter extends HookBase {
       const events = w.write(storage.state);
       if (events) for (const e of events) storage.append(e);
       const after = w.cursor();
-      if (after.iter !== before.iter || JSON.stringify(after.detail) !== JSON.stringify(before.detail)) {
+      if (cursorMoved(before, after)) {
         storage.append({ type: 'writer-cursor', v: 1, data: { writer: w.id, iter: after.iter, detail: after.detail } });
       }
     }

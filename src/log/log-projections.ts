@@ -5,7 +5,7 @@ import { replayRun } from './replay.js';
 import { StateFold } from '../storage/evolve.js';
 import { initialState } from '../storage/storage-state.js';
 import type { ResumedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
-import type { MetricWriter, WriterSpec } from '../writers/metric-writer.js';
+import { cursorMoved, type MetricWriter, type WriterSpec } from '../writers/metric-writer.js';
 
 const textDecoder = new TextDecoder();
 
@@ -187,7 +187,7 @@ export class LogProjections {
         if (events && events.length > 0) throw new Error(`writer ${id} returned events to record; a writer that records events must run on the training thread (give it no spec())`);
         const after = w.cursor();
         // As on the training thread: a cursor only when it moved.
-        if (after.iter !== before.iter || JSON.stringify(after.detail) !== JSON.stringify(before.detail)) {
+        if (cursorMoved(before, after)) {
           cursors.push({ writer: w.id, iter: after.iter, ...(after.detail === undefined ? {} : { detail: after.detail }) });
         }
       }

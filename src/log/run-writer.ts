@@ -15,7 +15,7 @@ import {
   createRing,
 } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
-import type { TrainEvent } from '../events/train-event.js';
+import type { TrainEvent, WritePointEvent } from '../events/train-event.js';
 import type { WriterSpec } from '../writers/metric-writer.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
@@ -149,7 +149,7 @@ export class RunWriter implements EventSink {
   #errors: MessagePort | null = null;
   #projectionError: ProjectionWriteError | null = null;
   /** The last write-point event and its encoding: the same one is appended every period. */
-  #pointEvent: TrainEvent | null = null;
+  #pointEvent: WritePointEvent | null = null;
   #pointBytes: Uint8Array | null = null;
 
   /** @internal Use LogFile.createRun / appendToRun. */
@@ -170,7 +170,13 @@ export class RunWriter implements EventSink {
     const ring = createRing(options.ringBytes ?? 8 << 20);
     this.#producer = new RingProducer(ring);
     Atomics.store(this.#producer.ctrl, CTRL_COMMITTED_SEQ, nextSeq);
-    let data: WriterWorkerData = {
+    const specs = options.projections ?? [];
+    this.#projected = new Set(specs.map((w) => w.id));
+    // Projected writers report failures on a port the training thread can read synchronously.
+    const channel = specs.length > 0 ? new MessageChannel() : null;
+    this.#errors = channel?.port1 ?? null;
+    this.#errors?.unref();
+    const data: WriterWorkerData = {
       path,
       runId,
       sab: ring.sab,
@@ -178,21 +184,11 @@ export class RunWriter implements EventSink {
       synchronous: durability === 'fsync' ? 'FULL' : 'NORMAL',
       pragmas: options.pragmas ?? [],
       groupMs,
-      projections: options.projections ?? [],
+      projections: specs,
       names,
-      errorPort: null,
+      errorPort: channel?.port2 ?? null,
     };
-    const specs = options.projections ?? [];
-    this.#projected = new Set(specs.map((w) => w.id));
-    let transfer: MessagePort[] = [];
-    if (specs.length > 0) {
-      const channel = new MessageChannel();
-      this.#errors = channel.port1;
-      this.#errors.unref();
-      transfer = [channel.port2];
-      data = { ...data, errorPort: channel.port2 };
-    }
-    this.#worker = new Worker(bootstrap, { eval: true, workerData: data, transferList: transfer });
+    this.#worker = new Worker(bootstrap, { eval: true, workerData: data, transferList: channel ? [channel.port2] : [] });
     this.#worker.unref();
     // Training starts at once: the thread opens the database while the first steps run, and
     // their batches wait in the ring meanwhile (a start takes ~0.1 s, ~0.4 s under tsx, which
@@ -353,7 +349,7 @@ export class RunWriter implements EventSink {
    * writer.writePoint(point);
    * ```
    */
-  writePoint(e: Extract<TrainEvent, { type: 'write-point' }>): void {
+  writePoint(e: WritePointEvent): void {
     if (e !== this.#pointEvent) {
       const enc = this.#encoder;
       enc.reset();

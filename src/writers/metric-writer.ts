@@ -53,3 +53,17 @@ export interface WriterSpec {
   readonly exportName: string;
   readonly args: readonly unknown[];
 }
+
+/**
+ * Whether a writer's position changed across a write: only then is a `writer-cursor` recorded
+ * (by PeriodicWriter on the training thread, by LogProjections on the log's writer thread).
+ *
+ * @example
+ * ```ts
+ * const before = w.cursor(); w.write(state);
+ * if (cursorMoved(before, w.cursor())) { ... }
+ * ```
+ */
+export function cursorMoved(before: WriterCursor, after: WriterCursor): boolean {
+  return after.iter !== before.iter || JSON.stringify(after.detail) !== JSON.stringify(before.detail);
+}
