@@ -99,23 +99,32 @@ export class LogProjections {
     }
   }
 
-  /** After a failure: write points still must not reach the log. */
+  /**
+   * After a failure: write points still must not reach the log. (Rare, so plainly done; a body
+   * that cannot be walked is committed as it came, for readers to report.)
+   */
   #stripWritePoints(body: Uint8Array): Uint8Array | null {
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     let parts: Uint8Array[] | null = null;
     let copied = 0;
-    for (let at = 0; at < body.byteLength; ) {
-      const tag = view.getUint8(at);
-      if (tag === TAG_JSON) {
-        const n = view.getUint32(at + 1, true);
-        if (textDecoder.decode(body.subarray(at + 5, at + 5 + n)).startsWith('{"type":"write-point"')) {
-          (parts ??= []).push(body.subarray(copied, at));
-          copied = at + 5 + n;
+    try {
+      for (let at = 0; at < body.byteLength; ) {
+        const tag = view.getUint8(at);
+        if (tag === TAG_JSON) {
+          const n = view.getUint32(at + 1, true);
+          if ((JSON.parse(textDecoder.decode(body.subarray(at + 5, at + 5 + n))) as { type?: unknown }).type === 'write-point') {
+            (parts ??= []).push(body.subarray(copied, at));
+            copied = at + 5 + n;
+          }
+          at += 5 + n;
+        } else if (tag === TAG_STEP || tag === TAG_SCALAR_SMOOTHED || tag === TAG_SCALAR_RAW) {
+          at += tag === TAG_STEP ? STEP_RECORD_BYTES : SCALAR_RECORD_BYTES;
+        } else {
+          return null;
         }
-        at += 5 + n;
-      } else {
-        at += tag === TAG_STEP ? STEP_RECORD_BYTES : SCALAR_RECORD_BYTES;
       }
+    } catch {
+      return null;
     }
     if (parts === null) return null;
     parts.push(body.subarray(copied));

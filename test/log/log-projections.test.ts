@@ -173,6 +173,10 @@ test("a writer that fails at the last write, on the log's writer thread, fails t
   const t = new Curve({ log: join(dir, 'log.sqlite') });
   t.register(new PeriodicWriter([new JSONWriter(blocked)], 10));
   await assert.rejects(t.train(0, 5), (e: unknown) => e instanceof ProjectionWriteError && /metrics\.json/.test(e.message));
+  // The write points after the failure (the last step's, and after training) never reach the log either.
+  const es = events(join(dir, 'log.sqlite'));
+  assert.equal(es.filter((e) => e.type === 'write-point').length, 0);
+  assert.equal(es.filter((e) => e.type === 'step').length, 5);
 });
 
 test("a writer of your own with a spec runs on the log's writer thread, and a resumed run continues it from its cursor in the rebuilt state", async () => {
