@@ -51,6 +51,20 @@ function disposeTensors(v: unknown): void {
   }
 }
 
+/**
+ * Disposes the tensors of a gradient map. tf.dispose would walk it as any container (a Set, a
+ * list and a type test per entry), on every step.
+ */
+function disposeMap(map: tf.NamedTensorMap): void {
+  for (const k in map) map[k]?.dispose();
+}
+
+/** What a loss function returned, for an error message. */
+function describeLoss(t: unknown): string {
+  if (t instanceof tf.Tensor) return `a tensor of shape [${t.shape.join(', ')}]`;
+  return t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t === 'object' ? 'an empty object' : typeof t;
+}
+
 /** The loss names of a model that returns a single loss (shared: no array per step). */
 const TOTAL_ONLY: string[] = ['total_loss'];
 
@@ -77,7 +91,7 @@ interface Forward {
  * ```text
  * runStep():
  *   batch = next(data)                       (timed as data_time)
- *   losses = model(batch); total = Σ losses  (inside tf.tidy, gradients by tf.variableGrads)
+ *   losses = model(batch); total = Σ losses  (gradients by tf.variableGrads, in its own scopes)
  *   afterBackward hooks                      (trainer.grads may be replaced, e.g. clipped)
  *   every gatherMetricPeriod steps: one device read of all losses; if the total is not finite,
  *     throw NonFiniteLossError before the optimizer step; put total_loss (and each loss when
@@ -109,6 +123,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
   readonly #disposeBatches: boolean;
   #lossNames: string[] | null = null;
   #badIter: tf.Scalar | null = null;
+  /** A malformed loss seen in the current step's forward pass (see #scalarLoss). */
+  #invalid: InvalidArgumentError | null = null;
   /** Gradients of the current step, between backward and the optimizer step (afterBackward hooks). */
   grads: tf.NamedTensorMap | null = null;
 
@@ -159,6 +175,17 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     return this.#iterator;
   }
 
+  /**
+   * `t` if it is a scalar tensor. Else the error is kept, to be thrown once variableGrads has
+   * returned, and a stand-in scalar goes on: a throw inside the loss function would leak what
+   * tfjs saved for the backward pass (it frees that only at the end of a completed one).
+   */
+  #scalarLoss(t: unknown, what: string): tf.Scalar {
+    if (t instanceof tf.Tensor && t.rank === 0) return t as tf.Scalar;
+    this.#invalid ??= new InvalidArgumentError(`the model's ${what} must be a scalar tensor, got ${describeLoss(t)} at iteration ${this.iter}`);
+    return t instanceof tf.Tensor ? (t.sum() as tf.Scalar) : tf.scalar(0);
+  }
+
   runStep(): void | Promise<void> {
     const start = performance.now();
     const r = this.#nextIterator().next();
@@ -167,43 +194,73 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
   }
 
   #forward(batch: B, readThisStep: boolean): Forward {
-    return tf.tidy((): tf.TensorContainer => {
-      let names: string[] = [];
-      let stacked: tf.Tensor1D | null = null;
-      const { value, grads } = tf.variableGrads(() => {
+    // No tf.tidy around this: variableGrads runs the loss inside scopes of its own (forward, then
+    // backward), so all it leaves are the value and the gradients, which #release disposes. A
+    // scope costs bookkeeping on every step (~1 µs here, measured: tools/bench/loop.ts).
+    let names: string[] = TOTAL_ONLY;
+    let stacked: tf.Tensor1D | null = null;
+    let returned: tf.Tensor | null = null;
+    this.#invalid = null;
+    let vg: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      vg = tf.variableGrads(() => {
         const out = this.lossFn(batch);
-        let total: tf.Scalar;
-        if (out instanceof tf.Tensor) {
-          names = TOTAL_ONLY;
-          total = out;
-        } else {
-          names = Object.keys(out);
-          if (names.length === 0) throw new InvalidArgumentError(`the model returned an empty record of losses at iteration ${this.iter}`);
-          const parts = names.map((n) => out[n]!);
-          total = (parts.length === 1 ? parts[0]! : tf.addN(parts)) as tf.Scalar;
-          // Intermediates of the loss function die with the gradient scope: keep the one tensor
-          // metrics are read from.
-          stacked = tf.keep(tf.stack([...parts, total]) as tf.Tensor1D);
+        if (out instanceof tf.Tensor) return (returned = this.#scalarLoss(out, 'loss'));
+        const record: Readonly<Record<string, unknown>> = out !== null && typeof out === 'object' ? out : {};
+        names = Object.keys(record);
+        if (names.length === 0) {
+          this.#invalid = new InvalidArgumentError(`the model must return a scalar loss tensor or a non-empty record of them, got ${describeLoss(out)} at iteration ${this.iter}`);
+          return (returned = tf.scalar(0));
         }
-        return total;
+        const parts = names.map((n) => this.#scalarLoss(record[n], `loss ${JSON.stringify(n)}`));
+        const total = (parts.length === 1 ? parts[0]! : tf.addN(parts)) as tf.Scalar;
+        // Intermediates of the loss function die with the gradient scope: keep the one tensor
+        // metrics are read from.
+        stacked = tf.keep(tf.stack([...parts, total]) as tf.Tensor1D);
+        return (returned = total);
       }, this.#variables);
-      this.#lossNames = names;
-      // A single loss is read straight from the total: every extra op costs engine bookkeeping.
-      stacked ??= value as unknown as tf.Tensor1D;
-      let badIter: tf.Scalar | null = null;
-      if (this.gatherMetricPeriod > 1) {
+    } catch (e) {
+      // What the loss returned outlives the gradient scopes, and so does what we kept: when
+      // variableGrads throws after the loss (no gradient path), nothing else frees them.
+      (returned as tf.Tensor | null)?.dispose();
+      (stacked as tf.Tensor | null)?.dispose();
+      throw this.#invalid ?? e;
+    }
+    if (this.#invalid !== null) {
+      vg.value.dispose();
+      disposeMap(vg.grads);
+      (stacked as tf.Tensor | null)?.dispose();
+      throw this.#invalid;
+    }
+    const { value, grads } = vg;
+    this.#lossNames = names;
+    // (Assigned in the closure: control-flow analysis cannot see that.)
+    const kept = stacked as tf.Tensor1D | null;
+    // A single loss is read straight from the total: every extra op costs engine bookkeeping.
+    const read: tf.Tensor = kept ?? value;
+    if (this.gatherMetricPeriod === 1) {
+      if (kept !== null) value.dispose();
+      return { stacked: read, grads, badIter: null };
+    }
+    try {
+      // Tensors made here die with this scope, but for what it returns.
+      return tf.tidy(() => {
         // Remember the first non-finite total among steps we do not read, without a device sync.
         const prev = this.#badIter ?? tf.scalar(-1, 'int32');
         const bad = tf.logicalAnd(tf.less(prev, 0), tf.logicalNot(tf.isFinite(value)));
-        badIter = tf.keep(tf.where(bad, tf.scalar(this.iter, 'int32'), prev));
-        if (readThisStep) {
-          const s = tf.concat([(stacked as tf.Tensor).reshape([-1]), tf.cast(badIter, 'float32').reshape([1])]) as tf.Tensor1D;
-          if (stacked !== (value as unknown)) (stacked as tf.Tensor1D).dispose(); // kept above, so this tidy would not free it
-          return { stacked: s, grads, badIter } as unknown as tf.TensorContainer;
-        }
-      }
-      return { stacked, grads, badIter } as unknown as tf.TensorContainer;
-    }) as unknown as Forward;
+        const badIter = tf.where(bad, tf.scalar(this.iter, 'int32'), prev) as tf.Scalar;
+        if (!readThisStep) return { stacked: read, grads, badIter };
+        const s = tf.concat([read.reshape([-1]), tf.cast(badIter, 'float32').reshape([1])]);
+        read.dispose();
+        return { stacked: s, grads, badIter };
+      }) as unknown as Forward;
+    } catch (e) {
+      read.dispose();
+      tf.dispose(grads);
+      throw e;
+    } finally {
+      if (kept !== null) value.dispose();
+    }
   }
 
   #step(res: IteratorResult<B>, start: number): void | Promise<void> {
@@ -236,8 +293,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
 
   #release(fwd: Forward, batch: B): void {
     fwd.stacked.dispose();
-    if (this.grads !== null) tf.dispose(this.grads);
-    if (fwd.grads !== this.grads) tf.dispose(fwd.grads);
+    if (this.grads !== null) disposeMap(this.grads);
+    if (fwd.grads !== this.grads) disposeMap(fwd.grads);
     this.grads = null;
     if (this.#disposeBatches) disposeTensors(batch);
   }

@@ -6,6 +6,7 @@ import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
 import { HookBase } from '../../src/engine/hook-base.js';
 import { NonFiniteLossError, DataExhaustedError } from '../../src/engine/engine-errors.js';
 import { localComm } from '../../src/engine/comm.js';
+import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { tempDir } from '../helpers.js';
@@ -89,6 +90,50 @@ test('the number of tensors stays flat over 1,000 steps', async () => {
   assert.equal(tf.memory().numTensors, before);
   t.dispose();
   w.dispose();
+});
+
+test('no tensor outlives a step: layers with dropout, a record of losses, unread steps, failures', async () => {
+  const layers = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 1 })] });
+  const w = tf.variable(tf.scalar(1));
+  const x = tf.ones([2, 4]);
+  const cases: ReadonlyArray<{ readonly name: string; readonly trainer: () => SimpleTrainer<Batch> }> = [
+    { name: 'LayersModel', trainer: () => new SimpleTrainer<Batch>({ loss: () => (layers.apply(x, { training: true }) as tf.Tensor).square().mean() as tf.Scalar, variables: layers }, linearData(), tf.train.adam(1e-3)) },
+    { name: 'record of losses', trainer: () => new SimpleTrainer<Batch>({ loss: () => ({ a: w.square() as tf.Scalar, b: w.mul(2).abs() as tf.Scalar }), variables: [w] }, linearData(), tf.train.sgd(1e-3)) },
+    { name: 'gatherMetricPeriod 3, one loss', trainer: () => new SimpleTrainer<Batch>({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(1e-3), { gatherMetricPeriod: 3 }) },
+    { name: 'gatherMetricPeriod 3, a record', trainer: () => new SimpleTrainer<Batch>({ loss: () => ({ a: w.square() as tf.Scalar, b: w.abs() as tf.Scalar }), variables: [w] }, linearData(), tf.train.sgd(1e-3), { gatherMetricPeriod: 3 }) },
+  ];
+  for (const c of cases) {
+    const t = c.trainer();
+    await t.train(0, 5); // the optimizer makes its slots once
+    const before = tf.memory().numTensors;
+    await t.train(5, 305);
+    t.dispose();
+    // t.dispose() frees the trainer's one tensor kept between steps (the first bad iteration).
+    assert.equal(tf.memory().numTensors, before - (c.name.startsWith('gather') ? 1 : 0), c.name);
+  }
+  // Failures: the loss throws; the losses do not depend on the variables, or the loss is not a
+  // scalar (variableGrads throws after the loss was computed); the total is NaN (thrown before
+  // the update).
+  const failing: ReadonlyArray<{ readonly name: string; readonly loss: () => tf.Scalar | Record<string, tf.Scalar>; readonly error: RegExp }> = [
+    { name: 'loss throws', loss: () => { tf.ones([3]); throw new Error('boom'); }, error: /boom/ },
+    { name: 'no gradient path', loss: () => ({ a: tf.scalar(1), b: tf.scalar(2) }), error: /Cannot find a connection/ },
+    { name: 'not a scalar', loss: () => w.mul(tf.ones([3])) as tf.Scalar, error: /^the model's loss must be a scalar tensor, got a tensor of shape \[3\] at iteration 0$/ },
+    { name: 'a part not a scalar', loss: () => ({ a: w.square() as tf.Scalar, b: w.mul(tf.ones([2, 2])) as tf.Scalar }), error: /^the model's loss "b" must be a scalar tensor, got a tensor of shape \[2, 2\] at iteration 0$/ },
+    { name: 'empty record', loss: () => { w.square(); return {}; }, error: /^the model must return a scalar loss tensor or a non-empty record of them, got an empty object at iteration 0$/ },
+    { name: 'NaN total', loss: () => w.mul(NaN) as tf.Scalar, error: /iteration=0/ },
+  ];
+  for (const f of failing) {
+    const opt = tf.train.sgd(1e-3); // (holds its rate as a tensor)
+    const before = tf.memory().numTensors;
+    const t = new SimpleTrainer<Batch>({ loss: f.loss, variables: [w] }, linearData(), opt);
+    await assert.rejects(t.train(0, 3), (e: unknown) => e instanceof Error && f.error.test(e.message) && (f.error.source.startsWith('^the model') ? e instanceof InvalidArgumentError : true), f.name);
+    t.dispose();
+    assert.equal(tf.memory().numTensors, before, f.name);
+    opt.dispose();
+  }
+  layers.dispose();
+  w.dispose();
+  x.dispose();
 });
 
 test('losses are read from the device once per written step, never once per scalar', async () => {
