@@ -37,7 +37,7 @@ import { CallbackHook } from '../../src/hooks/callback-hook.js';
 import { JSONWriter } from '../../src/writers/json-writer.js';
 import { cosineLR } from '../../src/schedules/lr-schedule.js';
 import { memoryLogger } from '../../src/util/logger.js';
-import { median } from './measure.js';
+import { bootstrapInterval, median } from './measure.js';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -149,14 +149,20 @@ for (let r = 0; r < REPEATS; r++) {
 }
 rmSync(dir, { recursive: true, force: true });
 
-const over = (x: Pairs): number => median(x.t.map((t, i) => t - x.a[i]!));
+const diffs = (x: Pairs): number[] => x.t.map((t, i) => t - x.a[i]!);
+const over = (x: Pairs): number => median(diffs(x));
+/** Bootstrap 95% interval of the median overhead: how far it could move by chance alone. */
+const overCi = (x: Pairs): string => {
+  const [lo, hi] = bootstrapInterval([diffs(x)], ([d]) => median(d!));
+  return `95% interval ${lo.toFixed(2)}–${hi.toFixed(2)}`;
+};
 const aAll = [...b.a, ...c.a];
 console.log(
   `no-op 1-weight model, cpu backend, ${STEPS} steps × ${REPEATS} repeats; (a) interleaved with the trainer in ${WINDOW}-step windows from step ${FROM}; medians over windows; tfjs ${tf.version.tfjs}, node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`,
 );
 console.log(`(a) hand-written tfjs loop                   ${median(aAll).toFixed(2).padStart(7)} µs/step   (${aAll.length} pairs kept; ${b.dropped.n + c.dropped.n} left out, the machine's speed changing across them)`);
-console.log(`(b) SimpleTrainer, no hooks                  ${median(b.t).toFixed(2).padStart(7)} µs/step   b − a = ${over(b).toFixed(2)} µs`);
-console.log(`(c) + timer, LR schedule, JSON writer (${WRITER_THREAD} thread), log ${median(c.t).toFixed(2).padStart(7)} µs/step   c − a = ${over(c).toFixed(2)} µs (target ≤ 10)`);
+console.log(`(b) SimpleTrainer, no hooks                  ${median(b.t).toFixed(2).padStart(7)} µs/step   b − a = ${over(b).toFixed(2)} µs (${overCi(b)})`);
+console.log(`(c) + timer, LR schedule, JSON writer (${WRITER_THREAD} thread), log ${median(c.t).toFixed(2).padStart(7)} µs/step   c − a = ${over(c).toFixed(2)} µs (target ≤ 10; ${overCi(c)})`);
 if (BREAKDOWN) {
   for (const p of ALL) {
     const x = alone[p];
@@ -167,7 +173,7 @@ if (BREAKDOWN) {
 // every second or so) and overheads in µs scale with it: the pairs split by the speed of their (a).
 const SPLIT = 33;
 const byMode = (x: Pairs, fast: boolean): string => {
-  const d = x.t.map((t, i) => t - x.a[i]!).filter((_, i) => (x.a[i]! < SPLIT) === fast);
+  const d = diffs(x).filter((_, i) => (x.a[i]! < SPLIT) === fast);
   return d.length === 0 ? 'n/a' : `${median(d).toFixed(2)} µs (${d.length} pairs)`;
 };
 console.log(`by the machine's speed: pairs whose (a) ran < ${SPLIT} µs/step: b − a ${byMode(b, true)}, c − a ${byMode(c, true)}; ≥ ${SPLIT}: b − a ${byMode(b, false)}, c − a ${byMode(c, false)}`);

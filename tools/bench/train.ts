@@ -42,7 +42,7 @@ import { CommonMetricPrinter } from '../../src/writers/common-metric-printer.js'
 import { cosineLR } from '../../src/schedules/lr-schedule.js';
 import { memoryLogger } from '../../src/util/logger.js';
 import { CallbackHook } from '../../src/hooks/callback-hook.js';
-import { median } from './measure.js';
+import { bootstrapInterval, median } from './measure.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -210,7 +210,8 @@ for (let r = 0; r < REPEATS; r++) {
 hand.dispose();
 rmSync(dir, { recursive: true, force: true });
 const sps = (msPerStep: number): string => (1000 / msPerStep).toFixed(1);
-const ratio = (p: Pairs): number => median(p.a.map((a, i) => a / p.x[i]!)); // steps/s ratio = time ratio inverted
+const ratios = (p: Pairs): number[] => p.a.map((a, i) => a / p.x[i]!);
+const ratio = (p: Pairs): number => median(ratios(p)); // steps/s ratio = time ratio inverted
 const ba = ratio(b);
 const ca = ratio(c);
 console.log(`MNIST ${KIND}, batch 64, Adam, ${STEPS} steps × ${REPEATS} repeats, (a) interleaved in ${WINDOW}-step windows from step ${FROM}; backend ${selection.backend}, tfjs ${tf.version.tfjs}`);
@@ -218,9 +219,13 @@ console.log(`(a) hand-written tfjs loop       ${sps(median([...b.a, ...c.a]))} s
 console.log(`(b) trainer + demo hooks + log   ${sps(median(b.x))} steps/s  b/a ${ba.toFixed(3)} (median of ${b.x.length} paired windows; quartiles ${quartiles(b)})`);
 console.log(`(c) model.fit + callback         ${sps(median(c.x))} steps/s  c/a ${ca.toFixed(3)} (median of ${c.x.length} paired windows; quartiles ${quartiles(c)})`);
 console.log(`control: the same hand loop in the trainer's place reads ${ratio(k).toFixed(3)} (quartiles ${quartiles(k)}): what identical code measures, the method's error`);
-console.log(`b/a = ${ba.toFixed(3)} (target ≥ 0.98)   b/c = ${(ba / ca).toFixed(3)} (target ≥ 1.0)`);
+const ci = (x: readonly [number, number]): string => `95% interval ${x[0].toFixed(3)}–${x[1].toFixed(3)}`;
+const baCi = bootstrapInterval([ratios(b)], ([rb]) => median(rb!));
+const bcCi = bootstrapInterval([ratios(b), ratios(c)], ([rb, rc]) => median(rb!) / median(rc!));
+console.log(`b/a = ${ba.toFixed(3)} (target ≥ 0.98; ${ci(baCi)})   b/c = ${(ba / ca).toFixed(3)} (target ≥ 1.0; ${ci(bcCi)})`);
+console.log('(intervals: bootstrap over the paired windows, how far the medians could move by chance with the machine this noisy)');
 
 function quartiles(p: Pairs): string {
-  const r = p.a.map((a, i) => a / p.x[i]!).sort((x, y) => x - y);
+  const r = ratios(p).sort((x, y) => x - y);
   return `${r[Math.floor((r.length - 1) / 4)]!.toFixed(3)}–${r[Math.floor((3 * (r.length - 1)) / 4)]!.toFixed(3)}`;
 }
