@@ -515,6 +515,18 @@ export abstract class TrainerBase {
       }
     }
     for (const e of this.#entries) if (e instanceof ReactiveEntry) e.stop();
+    // Writers on the log's writer thread made their last write above: wait for it, so that a
+    // failure there is the run's recorded outcome rather than found after a "completed".
+    if (failure === null && this.#writer !== null) {
+      try {
+        this.#writer.commit();
+        await this.#writer.flush();
+        const failed = this.#writer.projectionError();
+        if (failed !== null) failure = { e: failed };
+      } catch (e) {
+        failure = { e };
+      }
+    }
     const wallTime = Date.now() / 1000;
     try {
       if (failure !== null) {

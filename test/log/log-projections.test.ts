@@ -166,7 +166,7 @@ test("a writer that fails on the log's writer thread fails the run with Projecti
   assert.equal(events(join(dir, 'log.sqlite')).filter((e) => e.type === 'write-point').length, 0);
 });
 
-test("a writer that fails at the last write, on the log's writer thread, fails train() when the log closes", async () => {
+test("a writer that fails at the last write, on the log's writer thread, fails train() and the run is recorded as failed", async () => {
   const dir = tempDir();
   const blocked = join(dir, 'metrics.json');
   mkdirSync(blocked);
@@ -177,6 +177,11 @@ test("a writer that fails at the last write, on the log's writer thread, fails t
   const es = events(join(dir, 'log.sqlite'));
   assert.equal(es.filter((e) => e.type === 'write-point').length, 0);
   assert.equal(es.filter((e) => e.type === 'step').length, 5);
+  const log = LogFile.open(join(dir, 'log.sqlite'), { readonly: true });
+  const { state } = replayRun(log, 1);
+  log.close();
+  assert.equal(state.info.status, 'failed');
+  assert.match(String(state.info.statusDetail), /metrics\.json/);
 });
 
 test("a writer of your own with a spec runs on the log's writer thread, and a resumed run continues it from its cursor in the rebuilt state", async () => {
