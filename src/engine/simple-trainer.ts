@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { TrainerBase, type TrainerOptions, type TrainerState } from './trainer-base.js';
-import { DataExhaustedError, NonFiniteLossError } from './engine-errors.js';
+import { DataExhaustedError, NonFiniteLossError, TrainerBusyError } from './engine-errors.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { resumeCandidates } from './resume.js';
@@ -35,6 +35,14 @@ export interface SimpleTrainerOptions extends TrainerOptions {
   readonly gatherMetricPeriod?: number;
   /** Dispose the tensors of each batch after its step (the trainer owns them). Default true. */
   readonly disposeBatches?: boolean;
+  /**
+   * When the previous step's gradients (`trainer.grads`, readable until then by afterStep and
+   * the next beforeStep hooks) are freed: `true`, before the next forward pass, so they never
+   * take memory beside its activations; `false` (default, as detectron2), once the next backward
+   * pass has produced new ones. tfjs computes gradients afresh each step, so nothing accumulates
+   * either way (this is detectron2's `zero_grad_before_forward`).
+   */
+  readonly zeroGradBeforeForward?: boolean;
 }
 
 function isLayersModel(v: unknown): v is tf.LayersModel {
@@ -96,8 +104,13 @@ interface Forward {
  *   every gatherMetricPeriod steps: one device read of all losses; if the total is not finite,
  *     throw NonFiniteLossError before the optimizer step; put total_loss (and each loss when
  *     there are several) and data_time
- *   optimizer.applyGradients(grads); dispose everything the step made (and the batch)
+ *   optimizer.applyGradients(grads); dispose everything else the step made (and the batch)
  * ```
+ *
+ * `trainer.grads` keeps the step's gradients after it, for afterStep hooks and the next
+ * beforeStep hooks (as `param.grad` in PyTorch); the next step frees them before its forward
+ * pass (`zeroGradBeforeForward: true`) or after its backward pass (default), and `train()`
+ * frees the last ones when it returns.
  *
  * With `gatherMetricPeriod > 1`, steps that are not read keep a device-side record of the first
  * non-finite total, reported at the next read: a NaN is never silent, and no extra device
@@ -125,7 +138,13 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
   #badIter: tf.Scalar | null = null;
   /** A malformed loss seen in the current step's forward pass (see #scalarLoss). */
   #invalid: InvalidArgumentError | null = null;
-  /** Gradients of the current step, between backward and the optimizer step (afterBackward hooks). */
+  readonly zeroGradBeforeForward: boolean;
+  /**
+   * The gradients of the latest backward pass, by variable name: afterBackward hooks may replace
+   * them (clipping, accumulation) before the optimizer step; afterStep hooks and the next
+   * step's beforeStep hooks can read them. Null before the first step, after `train()` returns,
+   * and (with `zeroGradBeforeForward`) during the forward pass.
+   */
   grads: tf.NamedTensorMap | null = null;
 
   constructor(model: TrainableModel<B>, data: Iterable<B> | AsyncIterable<B>, optimizer: tf.Optimizer, options: SimpleTrainerOptions = {}) {
@@ -135,6 +154,9 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
       throw new InvalidArgumentError(`gatherMetricPeriod must be a positive integer, got ${String(period)}`);
     }
     this.gatherMetricPeriod = period;
+    const zero = options.zeroGradBeforeForward ?? false;
+    if (typeof zero !== 'boolean') throw new InvalidArgumentError(`zeroGradBeforeForward must be a boolean, got ${JSON.stringify(zero)}`);
+    this.zeroGradBeforeForward = zero;
     if (typeof model === 'function') {
       this.lossFn = model;
       this.#variables = undefined;
@@ -268,6 +290,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     const batch = res.value;
     const dataTime = (performance.now() - start) / 1000;
     const read = (this.iter + 1) % this.gatherMetricPeriod === 0;
+    if (this.zeroGradBeforeForward) this.#dropGrads();
     let fwd: Forward;
     try {
       fwd = this.#forward(batch, read);
@@ -277,6 +300,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     }
     this.#badIter?.dispose();
     this.#badIter = fwd.badIter;
+    this.#dropGrads();
     this.grads = fwd.grads;
     const after = this.afterBackward(null);
     if (after) {
@@ -291,12 +315,39 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     this.#finish(fwd, batch, read, dataTime);
   }
 
+  /** Frees what the step made but the gradients, which stay readable until the next step. */
   #release(fwd: Forward, batch: B): void {
     fwd.stacked.dispose();
-    if (this.grads !== null) disposeMap(this.grads);
+    // Gradients an afterBackward hook replaced are no longer reachable: free them now.
     if (fwd.grads !== this.grads) disposeMap(fwd.grads);
-    this.grads = null;
     if (this.#disposeBatches) disposeTensors(batch);
+  }
+
+  #dropGrads(): void {
+    const grads = this.grads;
+    if (grads === null) return;
+    this.grads = null;
+    disposeMap(grads);
+  }
+
+  /**
+   * Trains as TrainerBase.train, then frees the last step's gradients (they were readable by
+   * the afterStep and afterTrain hooks).
+   *
+   * @example
+   * ```ts
+   * await trainer.train(0, 1000);
+   * ```
+   */
+  override async train(startIter: number, maxIter: number): Promise<void> {
+    try {
+      await super.train(startIter, maxIter);
+    } catch (e) {
+      // A call refused because training is under way must not touch that run's gradients.
+      if (!(e instanceof TrainerBusyError)) this.#dropGrads();
+      throw e;
+    }
+    this.#dropGrads();
   }
 
   #finish(fwd: Forward, batch: B, read: boolean, dataTime: number): void {
@@ -436,6 +487,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
 
   /** Disposes tensors the trainer keeps between steps. */
   dispose(): void {
+    this.#dropGrads();
     this.#badIter?.dispose();
     this.#badIter = null;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tf } from '../tf-setup.js';
 import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
 import { HookBase } from '../../src/engine/hook-base.js';
-import { NonFiniteLossError, DataExhaustedError } from '../../src/engine/engine-errors.js';
+import { NonFiniteLossError, DataExhaustedError, TrainerBusyError } from '../../src/engine/engine-errors.js';
 import { localComm } from '../../src/engine/comm.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import { LogFile } from '../../src/log/log-file.js';
@@ -22,6 +22,8 @@ function linearModel() {
   const loss = (b: Batch) => tf.losses.meanSquaredError(b.y, b.x.mul(w)) as tf.Scalar;
   return { w, model: { loss, variables: [w] } };
 }
+
+const round = (x: number): number => Math.round(x * 1e4) / 1e4;
 
 test('SimpleTrainer trains plain variables and records total_loss and data_time', async () => {
   const { w, model } = linearModel();
@@ -177,6 +179,73 @@ test('afterBackward hooks see the gradients and may replace them (clipping)', as
   assert.equal(hook.seen, 1);
   assert.equal(w.dataSync()[0], 10);
   assert.equal(tf.memory().numTensors, before);
+  w.dispose();
+});
+
+test("a step's gradients stay readable by afterStep and the next beforeStep hooks, and are freed before the next forward pass (zeroGradBeforeForward) or after its backward pass (default)", async () => {
+  for (const zeroGradBeforeForward of [false, true]) {
+    const w = tf.variable(tf.scalar(3), true, `wz${String(zeroGradBeforeForward)}`);
+    const seen: Array<{ where: string; iter: number; grad: number | null }> = [];
+    let previous: tf.Tensor | null = null;
+    const freedBeforeForward: boolean[] = [];
+    const t: SimpleTrainer<Batch> = new SimpleTrainer<Batch>(
+      {
+        loss: () => {
+          // Inside the forward pass: the previous step's gradients, freed or not yet.
+          if (previous !== null) freedBeforeForward.push(previous.isDisposed && t.grads === null);
+          return w.square() as tf.Scalar;
+        },
+        variables: [w],
+      },
+      linearData(),
+      tf.train.sgd(0.1),
+      { zeroGradBeforeForward },
+    );
+    const read = (where: string) => {
+      const g = t.grads?.[w.name];
+      seen.push({ where, iter: t.iter, grad: g === undefined ? null : round(g.dataSync()[0]!) });
+      if (g !== undefined) previous = g;
+    };
+    t.register(new (class extends HookBase {
+      override beforeStep() { read('beforeStep'); }
+      override afterBackward() { read('afterBackward'); }
+      override afterStep() { read('afterStep'); }
+    })());
+    const before = tf.memory().numTensors;
+    await t.train(0, 3);
+    // d(w²)/dw = 2w, with w = 3, then 3 − 0.1·6 = 2.4, then 2.4 − 0.48 = 1.92.
+    assert.deepEqual(seen, [
+      { where: 'beforeStep', iter: 0, grad: null },
+      { where: 'afterBackward', iter: 0, grad: 6 },
+      { where: 'afterStep', iter: 0, grad: 6 },
+      { where: 'beforeStep', iter: 1, grad: 6 },
+      { where: 'afterBackward', iter: 1, grad: 4.8 },
+      { where: 'afterStep', iter: 1, grad: 4.8 },
+      { where: 'beforeStep', iter: 2, grad: 4.8 },
+      { where: 'afterBackward', iter: 2, grad: 3.84 },
+      { where: 'afterStep', iter: 2, grad: 3.84 },
+    ], String(zeroGradBeforeForward));
+    assert.deepEqual(freedBeforeForward, [zeroGradBeforeForward, zeroGradBeforeForward], String(zeroGradBeforeForward));
+    assert.equal(t.grads, null, 'train() frees the last gradients');
+    assert.equal(tf.memory().numTensors, before);
+    w.dispose();
+  }
+  assert.throws(() => new SimpleTrainer(() => tf.scalar(0), linearData(), tf.train.sgd(0.1), { zeroGradBeforeForward: 'yes' as unknown as boolean }), (e: unknown) => e instanceof InvalidArgumentError && /zeroGradBeforeForward must be a boolean, got "yes"/.test(e.message));
+});
+
+test('a train() call refused while training runs leaves that run\'s gradients alone', async () => {
+  const w = tf.variable(tf.scalar(1));
+  const t = new SimpleTrainer<Batch>({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.01));
+  let refused: unknown = null;
+  t.register(new (class extends HookBase {
+    override async afterStep() {
+      if (this.trainer.iter !== 1) return;
+      refused = await t.train(0, 5).then(() => null, (e: unknown) => e);
+      assert.ok(t.grads !== null && !Object.values(t.grads).some((g) => g?.isDisposed), 'the running step keeps its gradients');
+    }
+  })());
+  await t.train(0, 3);
+  assert.ok(refused instanceof TrainerBusyError, String(refused));
   w.dispose();
 });
 
