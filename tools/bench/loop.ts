@@ -16,7 +16,10 @@
  * apart. Each trainer window is paired with the mean of the (a) windows either side of it, and
  * the overhead is the median over pairs of (trainer window − that mean), per step. A window
  * whose two (a) windows differ by more than 10% is left out (and counted): the machine changed
- * speed across it, so it measures the change rather than the trainer. Windows before step
+ * speed across it, so it measures the change rather than the trainer. Every window starts
+ * right after a forced minor GC (hence `--expose-gc`), so no scavenge falls inside one: the time
+ * of GC is left out of both loops, and the heap each allocates per step is printed beside, to
+ * show they pay alike for it (the trainer allocates slightly less). Windows before step
  * STEPS/5 are dropped (JIT warm-up), and in (c) those before the log's writer thread is up (its
  * start, ~0.4 s under tsx, overlaps the first steps). The µs/step printed are median windows.
  * (CPU-time counters are not printed: on this kernel they advance in 4 ms ticks, coarser than a
@@ -27,6 +30,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
@@ -51,6 +55,20 @@ const STABLE = 0.1;
 const FROM = Math.ceil(STEPS / 5 / WINDOW) * WINDOW;
 const BREAKDOWN = process.argv.includes('--breakdown');
 const WRITER_THREAD = process.argv.includes('--writer-thread') ? (process.argv[process.argv.indexOf('--writer-thread') + 1] as 'log' | 'main') : 'log';
+
+// Every timed window starts right after a minor GC, so a scavenge (~1.5 ms here, every ~400
+// steps of this model) falls in none: otherwise it lands in some windows and not others, and the
+// paired differences become a mixture of ±6 µs/step. The price is that GC time is left out of
+// both loops; the heap each allocates per step is printed, to show they pay the same for it.
+const gc = (globalThis as { gc?: (options: { readonly type: 'minor' | 'major' }) => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench:loop does)');
+const minorGc = (): void => gc({ type: 'minor' });
+const heapUsed = (): number => process.memoryUsage().heapUsed;
+const gcStarts: number[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcStarts.push(e.startTime);
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 
 tf.env().set('PROD', true);
 await tf.setBackend('cpu');
@@ -79,6 +97,12 @@ interface Pairs {
   readonly t: number[];
   /** Windows left out: the machine changed speed across them. */
   readonly dropped: { n: number };
+  /** Heap bytes allocated per step, per window (a window holds no scavenge: see minorGc). */
+  readonly allocA: number[];
+  readonly allocT: number[];
+  /** [start, end) of every timed window, to find scavenges that fell inside one anyway. */
+  readonly spansA: Array<readonly [number, number]>;
+  readonly spansT: Array<readonly [number, number]>;
 }
 
 type Part = 'log' | 'timer' | 'lr' | 'writer';
@@ -97,13 +121,22 @@ async function paired(parts: readonly Part[], tag: string, into: Pairs): Promise
     parts.includes('writer') ? new PeriodicWriter([new JSONWriter(join(dir, `${tag}.json`))], 20, { thread: WRITER_THREAD }) : null,
   );
   let ready = true;
-  let open: { readonly t: number; readonly a: number } | null = null;
+  let open: { readonly t: number; readonly a: number; readonly heap: number } | null = null;
   const boundary = (iter: number): void => {
     if (iter < FROM || iter % WINDOW !== 0 || !ready) return;
     const now = performance.now();
+    if (open !== null) {
+      into.allocT.push((heapUsed() - open.heap) / WINDOW);
+      into.spansT.push([open.t, now]);
+    }
+    minorGc();
+    const h0 = heapUsed();
     const a0 = performance.now();
     handSteps(WINDOW);
-    const a = ((performance.now() - a0) * 1000) / WINDOW;
+    const a1 = performance.now();
+    const a = ((a1 - a0) * 1000) / WINDOW;
+    into.allocA.push((heapUsed() - h0) / WINDOW);
+    into.spansA.push([a0, a1]);
     if (open !== null) {
       // A window whose (a) windows either side ran at different speeds straddles a change of
       // the machine's speed: it measures the change, not the trainer.
@@ -114,7 +147,13 @@ async function paired(parts: readonly Part[], tag: string, into: Pairs): Promise
         into.dropped.n++;
       }
     }
-    open = iter >= STEPS ? null : { t: performance.now(), a };
+    if (iter >= STEPS) {
+      open = null;
+      return;
+    }
+    minorGc();
+    const heap = heapUsed();
+    open = { t: performance.now(), a, heap };
   };
   // Registered last: the window covers the other hooks' work of every step in it.
   t.register(
@@ -136,7 +175,7 @@ async function paired(parts: readonly Part[], tag: string, into: Pairs): Promise
   opt.dispose();
 }
 
-const empty = (): Pairs => ({ a: [], t: [], dropped: { n: 0 } });
+const empty = (): Pairs => ({ a: [], t: [], dropped: { n: 0 }, allocA: [], allocT: [], spansA: [], spansT: [] });
 const b = empty();
 const c = empty();
 const alone: Record<Part, Pairs> = { log: empty(), timer: empty(), lr: empty(), writer: empty() };
@@ -148,6 +187,9 @@ for (let r = 0; r < REPEATS; r++) {
   if (BREAKDOWN) for (const p of ALL) await paired([p], `${p}${r}`, alone[p]);
 }
 rmSync(dir, { recursive: true, force: true });
+// GC entries arrive through the event loop.
+await new Promise((resolve) => setImmediate(resolve));
+gcObserver.disconnect();
 
 const diffs = (x: Pairs): number[] => x.t.map((t, i) => t - x.a[i]!);
 const over = (x: Pairs): number => median(diffs(x));
@@ -178,3 +220,8 @@ const byMode = (x: Pairs, fast: boolean): string => {
 };
 console.log(`by the machine's speed: pairs whose (a) ran < ${SPLIT} µs/step: b − a ${byMode(b, true)}, c − a ${byMode(c, true)}; ≥ ${SPLIT}: b − a ${byMode(b, false)}, c − a ${byMode(c, false)}`);
 console.log(`ratios (median of paired windows): b/a ${median(b.t.map((t, i) => t / b.a[i]!)).toFixed(3)}, c/a ${median(c.t.map((t, i) => t / c.a[i]!)).toFixed(3)}`);
+const inside = (spans: ReadonlyArray<readonly [number, number]>): number => gcStarts.filter((g) => spans.some(([s, e]) => g >= s && g < e)).length;
+const kb = (xs: readonly number[]): string => (median(xs) / 1024).toFixed(2);
+console.log(
+  `heap allocated per step (median window): (a) ${kb([...b.allocA, ...c.allocA])} KB, (b) ${kb(b.allocT)} KB, (c) ${kb(c.allocT)} KB; GCs inside timed windows (each starts after a forced minor GC): (a) ${inside([...b.spansA, ...c.spansA])}, (b) ${inside(b.spansT)}, (c) ${inside(c.spansT)}`,
+);
