@@ -110,6 +110,29 @@ class ReactiveEntry {
 
 type Entry = ClassEntry | ReactiveEntry;
 
+/**
+ * The hooks that act in one phase, in order, each with a prepared call: the loop then makes a
+ * plain call per hook, with no type test and no method looked up by the phase's name.
+ */
+interface PhaseHooks {
+  readonly phase: Phase;
+  readonly entries: readonly Entry[];
+  readonly calls: ReadonlyArray<(event: LifecycleEvent | null) => unknown>;
+}
+
+function phaseHooks(phase: Phase, all: readonly Entry[]): PhaseHooks {
+  // An empty hook method costs nothing: the hooks that do not override it are left out.
+  const entries = all.filter((e) => e instanceof ReactiveEntry || e.hook[phase] !== HookBase.prototype[phase]);
+  const calls = entries.map((e): ((event: LifecycleEvent | null) => unknown) => {
+    if (e instanceof ReactiveEntry) return (event) => (event === null ? undefined : e.feed(event));
+    // Read once, at registration (as is whether the hook acts in this phase at all).
+    const hook = e.hook;
+    const method = hook[phase];
+    return () => method.call(hook);
+  });
+  return { phase, entries, calls };
+}
+
 const PHASES: readonly Phase[] = ['beforeTrain', 'beforeStep', 'afterBackward', 'afterStep', 'afterTrain'];
 
 function isPromise(v: unknown): v is Promise<unknown> {
@@ -162,7 +185,13 @@ export abstract class TrainerBase {
   /** Every lifecycle event of every `train()` (for observers; hooks should use `register`). */
   readonly events$: Observable<LifecycleEvent> = this.#events.asObservable();
   #entries: Entry[] = [];
-  #byPhase: Record<Phase, Entry[]> = { beforeTrain: [], beforeStep: [], afterBackward: [], afterStep: [], afterTrain: [] };
+  #byPhase: Readonly<Record<Phase, PhaseHooks>> = {
+    beforeTrain: phaseHooks('beforeTrain', []),
+    beforeStep: phaseHooks('beforeStep', []),
+    afterBackward: phaseHooks('afterBackward', []),
+    afterStep: phaseHooks('afterStep', []),
+    afterTrain: phaseHooks('afterTrain', []),
+  };
   #hasReactive = false;
   #busy = false;
   #stopReason: string | null = null;
@@ -259,11 +288,8 @@ export abstract class TrainerBase {
   }
 
   #reindex(): void {
-    // Per phase, only the entries that do something there: an empty hook method costs nothing.
-    const byPhase = {} as Record<Phase, Entry[]>;
-    for (const phase of PHASES) {
-      byPhase[phase] = this.#entries.filter((e) => e instanceof ReactiveEntry || e.hook[phase] !== HookBase.prototype[phase]);
-    }
+    const byPhase = {} as Record<Phase, PhaseHooks>;
+    for (const phase of PHASES) byPhase[phase] = phaseHooks(phase, this.#entries);
     this.#byPhase = byPhase;
     this.#hasReactive = this.#entries.some((e) => e instanceof ReactiveEntry);
   }
@@ -297,50 +323,45 @@ export abstract class TrainerBase {
    * Runs one phase over its hooks in order. Returns a promise only if some hook returned one, so
    * synchronous hooks never pay for a promise.
    */
-  #run(phase: Phase, event: LifecycleEvent | null): void | Promise<void> {
-    const entries = this.#byPhase[phase];
+  #run(hooks: PhaseHooks, event: LifecycleEvent | null): void | Promise<void> {
+    const calls = hooks.calls;
     // Nothing to run or to raise: the common case for afterBackward, kept cheap.
-    if (entries.length === 0 && event === null && this.#deferred === null) return;
+    if (calls.length === 0 && event === null && this.#deferred === null) return;
     const deferred = this.#deferred;
     if (deferred !== null) {
       this.#deferred = null;
       this.#fail(deferred.entry, 'metric-recorded', deferred.error);
     }
     if (event !== null) this.#emit(event);
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      let r: HookResult | Promise<unknown>;
+    for (let i = 0; i < calls.length; i++) {
+      let r: unknown;
       try {
-        if (entry instanceof ClassEntry) r = entry.hook[phase]();
-        else r = event === null ? undefined : entry.feed(event);
+        r = calls[i]!(event);
       } catch (e) {
-        this.#fail(entry, phase, e);
+        this.#fail(hooks.entries[i]!, hooks.phase, e);
       }
-      if (isPromise(r)) return this.#continueAsync(phase, event, i, r);
+      if (isPromise(r)) return this.#continueAsync(hooks, event, i, r);
     }
   }
 
-  async #continueAsync(phase: Phase, event: LifecycleEvent | null, at: number, pending: Promise<unknown>): Promise<void> {
-    const entries = this.#byPhase[phase];
+  async #continueAsync(hooks: PhaseHooks, event: LifecycleEvent | null, at: number, pending: Promise<unknown>): Promise<void> {
     try {
       await pending;
     } catch (e) {
-      this.#fail(entries[at]!, phase, e);
+      this.#fail(hooks.entries[at]!, hooks.phase, e);
     }
-    for (let i = at + 1; i < entries.length; i++) {
-      const entry = entries[i]!;
+    for (let i = at + 1; i < hooks.calls.length; i++) {
       try {
-        if (entry instanceof ClassEntry) await entry.hook[phase]();
-        else if (event !== null) await entry.feed(event);
+        await hooks.calls[i]!(event);
       } catch (e) {
-        this.#fail(entry, phase, e);
+        this.#fail(hooks.entries[i]!, hooks.phase, e);
       }
     }
   }
 
   /** Runs the afterBackward hooks (called by runStep between backward and the optimizer). */
   afterBackward(event: LifecycleEvent | null): void | Promise<void> {
-    return this.#run('afterBackward', event);
+    return this.#run(this.#byPhase.afterBackward, event);
   }
 
   /** One iteration's work. Subclasses implement it. */
@@ -447,7 +468,7 @@ export abstract class TrainerBase {
     try {
       this.#startRun(startIter, maxIter);
       for (const e of this.#entries) if (e instanceof ReactiveEntry) e.start();
-      const r0 = this.#run('beforeTrain', { type: 'train-started', iter: startIter, startIter, maxIter });
+      const r0 = this.#run(this.#byPhase.beforeTrain, { type: 'train-started', iter: startIter, startIter, maxIter });
       if (r0) await r0;
       let lastYield = performance.now();
       // Wall time = the monotonic clock + this offset, re-anchored to Date.now() at every yield:
@@ -456,11 +477,11 @@ export abstract class TrainerBase {
       this.#lastStepEnd = lastYield;
       const hasStepEvents = (): boolean => this.#hasReactive || this.#events.observed;
       for (; this.iter < maxIter; this.iter++) {
-        const r1 = this.#run('beforeStep', hasStepEvents() ? { type: 'step-started', iter: this.iter } : null);
+        const r1 = this.#run(this.#byPhase.beforeStep, hasStepEvents() ? { type: 'step-started', iter: this.iter } : null);
         if (r1) await r1;
         const r2 = this.runStep();
         if (r2) await r2;
-        const r3 = this.#run('afterStep', hasStepEvents() ? { type: 'step-completed', iter: this.iter } : null);
+        const r3 = this.#run(this.#byPhase.afterStep, hasStepEvents() ? { type: 'step-completed', iter: this.iter } : null);
         if (r3) await r3;
         const now = performance.now();
         this.#lastStepEnd = now;
@@ -502,13 +523,13 @@ export abstract class TrainerBase {
   /** afterTrain for every hook (even when one throws), the end event, closing the log. */
   async #afterTrain(outcome: LifecycleEvent, failure: { readonly e: unknown } | null): Promise<{ readonly e: unknown } | null> {
     this.#emit(outcome);
-    for (const entry of this.#byPhase.afterTrain) {
+    const { entries, calls } = this.#byPhase.afterTrain;
+    for (let i = 0; i < calls.length; i++) {
       try {
-        if (entry instanceof ClassEntry) await entry.hook.afterTrain();
-        else await entry.feed(outcome);
+        await calls[i]!(outcome);
       } catch (e) {
         try {
-          this.#fail(entry, 'afterTrain', e);
+          this.#fail(entries[i]!, 'afterTrain', e);
         } catch (wrapped) {
           failure ??= { e: wrapped };
         }
