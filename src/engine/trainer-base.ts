@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import { HookBase, type HookResult } from './hook-base.js';
+import { HookBase } from './hook-base.js';
 import type { LifecycleEvent } from './lifecycle-event.js';
 import { EmptyTrainingRangeError, HookError, TrainerBusyError } from './engine-errors.js';
 import { localComm, type Comm } from './comm.js';
@@ -185,13 +185,7 @@ export abstract class TrainerBase {
   /** Every lifecycle event of every `train()` (for observers; hooks should use `register`). */
   readonly events$: Observable<LifecycleEvent> = this.#events.asObservable();
   #entries: Entry[] = [];
-  #byPhase: Readonly<Record<Phase, PhaseHooks>> = {
-    beforeTrain: phaseHooks('beforeTrain', []),
-    beforeStep: phaseHooks('beforeStep', []),
-    afterBackward: phaseHooks('afterBackward', []),
-    afterStep: phaseHooks('afterStep', []),
-    afterTrain: phaseHooks('afterTrain', []),
-  };
+  #byPhase!: Readonly<Record<Phase, PhaseHooks>>; // set by #reindex, from the constructor on
   #hasReactive = false;
   #busy = false;
   #stopReason: string | null = null;
@@ -207,6 +201,7 @@ export abstract class TrainerBase {
     this.options = options;
     this.comm = options.comm ?? localComm;
     this.#storage = new EventStorage({ maxLength: options.maxLength });
+    this.#reindex();
   }
 
   /**
