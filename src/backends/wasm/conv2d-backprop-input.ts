@@ -8,6 +8,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import { inputGradPadding } from './conv-geometry.js';
+import { flipFilter } from './flip-filter.js';
 import { spreadForInputGradient } from './input-gradient-spread.js';
 import { assertFloat32, assertShape } from './kernel-input-checks.js';
 import { WASM_BACKEND, withKernelScope } from './kernel-scope.js';
@@ -63,7 +64,7 @@ const conv2DBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     const dyNhwc = channelsLast ? dy : scope.transpose(dy, [0, 2, 3, 1]);
     const spread = spreadForInputGradient(scope, dyNhwc, info.strideHeight, info.strideWidth, rows, cols);
     // [FH, FW, C, OC] → flipped in space → [FH, FW, OC, C].
-    const flipped = scope.transpose(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+    const flipped = flipFilter(scope, filter, true);
     const grad = scope.run(
       'Conv2D',
       { x: spread, filter: flipped },

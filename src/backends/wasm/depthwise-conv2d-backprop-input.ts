@@ -8,6 +8,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import { inputGradPadding } from './conv-geometry.js';
+import { flipFilter } from './flip-filter.js';
 import { spreadForInputGradient } from './input-gradient-spread.js';
 import { assertFloat32, assertShape } from './kernel-input-checks.js';
 import { WASM_BACKEND, withKernelScope } from './kernel-scope.js';
@@ -62,7 +63,7 @@ const depthwiseConv2dBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs
 
   return withKernelScope(backend, (scope) => {
     const spread = spreadForInputGradient(scope, dy, info.strideHeight, info.strideWidth, rows, cols);
-    const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
+    const flipped = flipFilter(scope, filter, false);
     // Each of the C·M filter columns is its own depthwise channel (multiplier 1).
     const perChannel = scope.reshape(flipped, [info.filterHeight, info.filterWidth, outChannels, 1]);
     const grad = scope.run(

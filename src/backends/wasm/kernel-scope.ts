@@ -8,6 +8,8 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
 import { WasmBackendUnavailableError } from './errors.js';
 
 /** The backend every kernel of this folder runs on and calls into. */
@@ -59,6 +61,27 @@ export class KernelScope {
     const info: TensorInfo = { dataId: this.#backend.write(values, [...shape], dtype), shape: [...shape], dtype };
     this.#owned.push(info);
     return info;
+  }
+
+  /**
+   * Allocates an uninitialised tensor owned by the scope, for a kernel to fill through
+   * {@link heapView}.
+   */
+  output(shape: readonly number[], dtype: DataType): TensorInfo {
+    const info = (this.#backend as unknown as BackendWasm).makeOutput([...shape], dtype);
+    this.#owned.push(info);
+    return info;
+  }
+
+  /**
+   * A view of `info`'s values in the wasm heap, valid until the next allocation (which may grow
+   * the heap and detach it): take views after the outputs are allocated.
+   */
+  heapView(info: TensorInfo): Float32Array {
+    if (info.dtype !== 'float32') {
+      throw new WasmBackendUnavailableError(`heapView of a ${info.dtype} tensor; expected float32`);
+    }
+    return (this.#backend as unknown as BackendWasm).typedArrayFromHeap(info) as Float32Array;
   }
 
   /** Runs `Concat`, whose inputs are a list rather than named tensors. */
