@@ -51,6 +51,7 @@ const arg = (name: string, def: string): string => {
 const STEPS = Number(arg('steps', '200'));
 const REPEATS = Number(arg('repeats', '2'));
 const WINDOW = Number(arg('window', '10'));
+const BATCH = Number(arg('batch', '64'));
 const FROM = Math.ceil(STEPS / 5 / WINDOW) * WINDOW;
 tf.env().set('PROD', true);
 const selection = await selectBackend(arg('backend', 'auto') as BackendChoice, { logger: null });
@@ -63,7 +64,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-train-'));
 function setup(): { model: tf.Sequential; opt: tf.Optimizer; batches: ShuffledBatches; loss: (b: Batch) => tf.Scalar } {
   const model = buildDemoModel(KIND, 7);
   const opt = tf.train.adam(LR);
-  const batches = new ShuffledBatches({ images: split.train.images, labels: split.train.labels, batchSize: 64, seed: 7 });
+  const batches = new ShuffledBatches({ images: split.train.images, labels: split.train.labels, batchSize: BATCH, seed: 7 });
   const loss = (b: Batch): tf.Scalar => tf.losses.softmaxCrossEntropy(b.ys, model.apply(b.xs, { training: true }) as tf.Tensor) as tf.Scalar;
   return { model, opt, batches, loss };
 }
@@ -161,16 +162,16 @@ function control(hand: HandLoop, into: Pairs): void {
 async function fit(hand: HandLoop, into: Pairs): Promise<void> {
   const { model, opt } = setup();
   model.compile({ optimizer: opt, loss: (yt: tf.Tensor, yp: tf.Tensor) => tf.losses.softmaxCrossEntropy(yt, yp) });
-  const n = split.train.count - (split.train.count % 64);
+  const n = split.train.count - (split.train.count % BATCH);
   const xs = tf.tensor2d(split.train.images.subarray(0, n * 784), [n, 784]);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(split.train.labels.subarray(0, n), 'int32'), 10).toFloat());
-  const perEpoch = n / 64;
+  const perEpoch = n / BATCH;
   const epochs = Math.ceil(STEPS / perEpoch);
   const losses: number[] = [];
   let step = 0;
   const at = windows(hand, into);
   await model.fit(xs, ys, {
-    batchSize: 64,
+    batchSize: BATCH,
     epochs,
     shuffle: false,
     verbose: 0,
@@ -214,7 +215,7 @@ const ratios = (p: Pairs): number[] => p.a.map((a, i) => a / p.x[i]!);
 const ratio = (p: Pairs): number => median(ratios(p)); // steps/s ratio = time ratio inverted
 const ba = ratio(b);
 const ca = ratio(c);
-console.log(`MNIST ${KIND}, batch 64, Adam, ${STEPS} steps × ${REPEATS} repeats, (a) interleaved in ${WINDOW}-step windows from step ${FROM}; backend ${selection.backend}, tfjs ${tf.version.tfjs}`);
+console.log(`MNIST ${KIND}, batch ${BATCH}, Adam, ${STEPS} steps × ${REPEATS} repeats, (a) interleaved in ${WINDOW}-step windows from step ${FROM}; backend ${selection.backend}, tfjs ${tf.version.tfjs}`);
 console.log(`(a) hand-written tfjs loop       ${sps(median([...b.a, ...c.a]))} steps/s  (median window; ${b.a.length + c.a.length} windows)`);
 console.log(`(b) trainer + demo hooks + log   ${sps(median(b.x))} steps/s  b/a ${ba.toFixed(3)} (median of ${b.x.length} paired windows; quartiles ${quartiles(b)})`);
 console.log(`(c) model.fit + callback         ${sps(median(c.x))} steps/s  c/a ${ca.toFixed(3)} (median of ${c.x.length} paired windows; quartiles ${quartiles(c)})`);
