@@ -104,6 +104,24 @@ export function runOnWasm(kernelName: string, inputs: Record<string, HostTensor>
 }
 
 /**
+ * Like {@link runOnWasm} for a kernel function that is not (or not now) the registered one, such
+ * as one strategy of a kernel: called directly with the wasm backend, with the same leak checks.
+ */
+export function runKernelFuncOnWasm(kernelFunc: tf.KernelFunc, inputs: Record<string, HostTensor>, attrs: object): KernelResult {
+  assert.equal(tf.getBackend(), 'wasm');
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, t] of Object.entries(inputs)) tensors[name] = tf.tensor(t.values, [...t.shape], t.dtype);
+  const idsBefore = tf.engine().backend.numDataIds();
+  const info = kernelFunc({ inputs: tensors, backend: tf.engine().backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  const out = tf.engine().makeTensorFromTensorInfo(info);
+  const result = { values: out.dataSync().slice() as KernelResult['values'], shape: [...out.shape], dtype: out.dtype };
+  out.dispose();
+  assert.equal(tf.engine().backend.numDataIds(), idsBefore, 'the kernel left backend data behind');
+  tf.dispose(Object.values(tensors));
+  return result;
+}
+
+/**
  * Asserts |actual − expected| ≤ tolerance · max(1, max|expected|) element-wise, i.e. a tolerance
  * relative to the result's scale: float32 sums over many terms reorder differently on each
  * backend, so absolute agreement is only meaningful relative to the magnitudes involved.
