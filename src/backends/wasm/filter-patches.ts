@@ -10,7 +10,7 @@ import type { KernelScope } from './kernel-scope.js';
  * filter `[FH, FW, C, OC]`.
  *
  * Written by a JavaScript pass over the wasm heap; `x` is NHWC or NCHW (`channelsLast`).
- * Pooling and backprop-filter convolutions have dilation 1, which is all this handles.
+ * Dilation 1 only: tfjs computes a filter gradient's geometry with dilation 1.
  *
  * @example
  * ```ts
