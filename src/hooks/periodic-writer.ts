@@ -18,7 +18,9 @@ export interface PeriodicWriterOptions {
  * Runs writers every `period` iterations (`(iter + 1) % period === 0`), at the last iteration,
  * and once more after training (closing them, also after a failure). After each write the
  * writer's cursor goes into the log, and on a resumed run each writer continues from the
- * cursor of the rebuilt state: nothing is written twice, nothing is skipped.
+ * cursor of the rebuilt state: nothing is written twice, nothing is skipped. A fresh run first
+ * drops what the writers' files hold from its start iteration on (`MetricWriter.begin`), so a
+ * process killed before its first checkpoint and started again leaves no line twice.
  *
  * With a log, writers that can (see `PeriodicWriterOptions.thread`) run on the log's writer
  * thread: at each write point this hook appends a `write-point` marker to the step's batch, and
@@ -77,6 +79,9 @@ export class PeriodicWriter extends HookBase {
     // (the log's writer thread does the same for the writers it runs).
     if (resume !== undefined && resume.iter + 1 === this.trainer.startIter) {
       for (const w of this.#local) w.restore(info.writerCursors[w.id] ?? null, resume);
+    } else if (info.run !== null) {
+      // A fresh run: it owns its iterations in each writer's output (the log's thread does the same).
+      for (const w of this.#local) w.begin?.(info.run);
     }
   }
 

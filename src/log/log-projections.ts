@@ -4,7 +4,7 @@ import { LogFile } from './log-file.js';
 import { replayRun } from './replay.js';
 import { StateFold } from '../storage/evolve.js';
 import { initialState } from '../storage/storage-state.js';
-import type { ResumedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
+import type { ResumedData, RunStartedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
 import { cursorMoved, type MetricWriter, type WriterSpec } from '../writers/metric-writer.js';
 
 const textDecoder = new TextDecoder();
@@ -161,6 +161,8 @@ export class LogProjections {
           if (e.type === 'resumed') {
             this.#resume(e.data);
             fold = this.#fold; // the rebuilt one
+          } else if (e.type === 'run-started') {
+            this.#begin(e.data);
           }
           fold.apply(e);
         }
@@ -227,6 +229,15 @@ export class LogProjections {
       this.#fail(e);
     } finally {
       log.close();
+    }
+  }
+
+  /** A fresh run: each writer drops what its output holds from the run's start iteration on. */
+  #begin(run: RunStartedData): void {
+    try {
+      for (const w of this.#writers.values()) w.begin?.(run);
+    } catch (e) {
+      this.#fail(e);
     }
   }
 

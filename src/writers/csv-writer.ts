@@ -1,9 +1,10 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { wallTimeAt } from './wall-time.js';
 import { pythonFloat } from './python-json.js';
 import type { StorageState } from '../storage/storage-state.js';
+import type { RunStartedData } from '../events/train-event.js';
 
 const HEADER = 'iteration,name,value,wall_time\n';
 
@@ -70,21 +71,32 @@ export class CSVWriter implements MetricWriter {
   restore(cursor: WriterCursor | null): void {
     this.#written = new Map(Object.entries((cursor?.detail as Record<string, number> | undefined) ?? {}));
     this.#lastIter = cursor?.iter ?? -1;
-    this.close();
-    if (!existsSync(this.path)) return;
     // Rows past the cursor came from iterations the resumed run abandons: keep only what the
     // recorded cursor says was written.
     const budget = new Map(this.#written);
-    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
-    const kept = [lines[0] ?? HEADER.trim()];
-    for (const line of lines.slice(1)) {
+    this.#keepRows((line) => {
       const name = parseName(line);
       const left = budget.get(name) ?? 0;
-      if (left > 0) {
-        kept.push(line);
-        budget.set(name, left - 1);
-      }
-    }
+      if (left > 0) budget.set(name, left - 1);
+      return left > 0;
+    });
+  }
+
+  begin(run: RunStartedData): void {
+    this.#written = new Map();
+    this.#lastIter = -1;
+    // Rows from startIter on belong to this run (see JSONWriter.begin).
+    this.#keepRows((line) => parseIteration(line) < run.startIter);
+  }
+
+  /** Rewrites the file with its header and the rows `keep` accepts, in order. */
+  #keepRows(keep: (line: string) => boolean): void {
+    this.close();
+    // Nothing there, or not a file: then opening it fails at the first write, naming it.
+    if (statSync(this.path, { throwIfNoEntry: false })?.isFile() !== true) return;
+    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+    const kept = [lines[0] ?? HEADER.trim()];
+    for (const line of lines.slice(1)) if (keep(line)) kept.push(line);
     writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
   }
 
@@ -99,6 +111,13 @@ export class CSVWriter implements MetricWriter {
       this.#fd = null;
     }
   }
+}
+
+function parseIteration(line: string): number {
+  const comma = line.indexOf(',');
+  const it = comma > 0 ? Number(line.slice(0, comma)) : NaN;
+  // A row that does not start with an iteration is not kept.
+  return Number.isInteger(it) ? it : Infinity;
 }
 
 function parseName(line: string): string {

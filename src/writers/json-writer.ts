@@ -1,9 +1,10 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { metricsLine, pythonFloat } from './python-json.js';
 import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
+import type { RunStartedData } from '../events/train-event.js';
 
 export interface JSONWriterOptions {
   /** Smoothing window, in iterations, for hinted metrics. Default 20. */
@@ -16,7 +17,8 @@ export interface JSONWriterOptions {
  * detectron2's metrics.json: on each write, one JSON object per iteration newer than the last
  * written one, holding the smoothed latest values of the metrics put at that iteration.
  * Unlike detectron2, lines are always in iteration order (late eval metrics included), and a
- * resumed writer first drops lines past its recorded cursor, so no iteration appears twice.
+ * resumed writer first drops lines past its recorded cursor, and a fresh run those from its start
+ * iteration on, so no iteration appears twice.
  *
  * @example
  * ```ts
@@ -124,13 +126,26 @@ export class JSONWriter implements MetricWriter {
   restore(cursor: WriterCursor | null): void {
     const iter = cursor?.iter ?? -1;
     this.#lastWrite = iter;
+    // Lines past the cursor were written after the state we resume from: drop them so that the
+    // resumed run writes those iterations exactly once.
+    this.#keepThrough(iter);
+  }
+
+  begin(run: RunStartedData): void {
+    this.#lastWrite = -1;
+    // Lines from startIter on belong to this run: a process killed before its first checkpoint
+    // and started afresh must not leave its lines before the new run's own.
+    this.#keepThrough(run.startIter - 1);
+  }
+
+  /** Keeps only the file's lines of iterations up to `iter`. */
+  #keepThrough(iter: number): void {
     if (this.#fd !== null) {
       closeSync(this.#fd);
       this.#fd = null;
     }
-    if (!existsSync(this.path)) return;
-    // Lines past the cursor were written after the state we resume from: drop them so that the
-    // resumed run writes those iterations exactly once.
+    // Nothing there, or not a file: then opening it fails at the first write, naming it.
+    if (statSync(this.path, { throwIfNoEntry: false })?.isFile() !== true) return;
     const kept = readFileSync(this.path, 'utf8')
       .split('\n')
       .filter((line) => line.length > 0 && lineIteration(line) <= iter);
@@ -151,6 +166,7 @@ export class JSONWriter implements MetricWriter {
 }
 
 function lineIteration(line: string): number {
-  const m = /"iteration": (\d+)/.exec(line);
+  // A line cut short (the disk filled, the machine lost power) is never kept.
+  const m = line.endsWith('}') ? /"iteration": (\d+)/.exec(line) : null;
   return m ? Number(m[1]) : Infinity;
 }

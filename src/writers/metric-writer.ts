@@ -1,4 +1,4 @@
-import type { ResumedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
+import type { ResumedData, RunStartedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
 import type { StorageState } from '../storage/storage-state.js';
 
 /** A writer's position, as recorded in the log by `writer-cursor` events. */
@@ -12,7 +12,9 @@ export type WriterCursor = Pick<WriterCursorData, 'iter' | 'detail'>;
  *
  * After each write, `PeriodicWriter` records `cursor()` in the log. When a run is resumed, each
  * writer gets `restore` with its cursor as of the resumed state, so no iteration is written
- * twice and none is missed.
+ * twice and none is missed. When a fresh run starts, each writer gets `begin`: the run owns its
+ * iterations from `startIter` on, so output left there by an earlier process (one killed
+ * before its first checkpoint, then started again) is dropped, not written twice.
  */
 export interface MetricWriter {
   /** Stable id, unique among a trainer's writers (e.g. `json:metrics.json`). */
@@ -26,6 +28,11 @@ export interface MetricWriter {
   cursor(): WriterCursor;
   /** Continue a resumed run from `cursor` (null: the writer had written nothing yet). */
   restore(cursor: WriterCursor | null, resume: ResumedData): void;
+  /**
+   * A fresh run (not a resume) starts: forget any position, and drop what the output holds for
+   * iterations `run.startIter` and later. Writers with no lasting output need none.
+   */
+  begin?(run: RunStartedData): void;
   close(): void;
   /**
    * How to build this writer on another thread, if it can run there. A writer with a spec runs

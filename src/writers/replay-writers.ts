@@ -59,6 +59,7 @@ export function replayWriters(log: LogFile, runId: number, writers: readonly Met
       for (const p of plan) {
         if (e.type === 'writer-cursor' && !p.periodic && e.data.writer === p.trigger) p.w.write(before);
         else if (e.type === 'resumed') p.w.restore(before.info.writerCursors[p.w.id] ?? null, e.data);
+        else if (e.type === 'run-started') p.w.begin?.(e.data);
         else if (e.type === 'step' && p.periodic && ((e.data.iter + 1) % period === 0 || e.data.iter === maxIter - 1)) p.w.write(before);
       }
     },

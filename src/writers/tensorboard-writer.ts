@@ -1,7 +1,7 @@
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { EventFileWriter } from './tensorboard/event-file-writer.js';
 import { wallTimeAt } from './wall-time.js';
-import type { ResumedData } from '../events/train-event.js';
+import type { ResumedData, RunStartedData } from '../events/train-event.js';
 import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
 
@@ -17,7 +17,8 @@ export interface TensorBoardWriterOptions {
  * Writes scalars as TensorBoard event files (detectron2's TensorboardXWriter): the smoothed latest
  * value of every metric put since the last write, at its iteration, stamped with the wall time
  * of that step. On resume it writes a `SessionLog START` at the resumed step, so TensorBoard
- * discards points a crashed process had written past it.
+ * discards points a crashed process had written past it; a fresh run writes one at its start
+ * iteration, for the same reason.
  *
  * @example
  * ```ts
@@ -69,6 +70,15 @@ export class TensorBoardWriter implements MetricWriter {
     this.#lastWrite = cursor?.iter ?? -1;
     const file = this.#open(resume.wallTime);
     file.writeSessionStart(resume.iter + 1, resume.wallTime);
+    file.flush();
+  }
+
+  begin(run: RunStartedData): void {
+    this.#lastWrite = -1;
+    // Points an earlier process left in this directory from startIter on (killed before its
+    // first checkpoint, then started afresh) are dropped by TensorBoard when it reads this.
+    const file = this.#open(run.wallTime);
+    file.writeSessionStart(run.startIter, run.wallTime);
     file.flush();
   }
 

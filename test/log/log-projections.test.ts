@@ -19,6 +19,7 @@ import { memoryLogger } from '../../src/util/logger.js';
 import type { TrainEvent } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
 import { ProbeWriter } from './fixtures/probe-writer.js';
+import { readEventFile } from '../../src/writers/tensorboard/event-file-reader.js';
 
 /** Deterministic metrics: two runs of it put the same values at the same iterations. */
 class Curve extends TrainerBase {
@@ -230,3 +231,61 @@ test("a writer the log's writer thread cannot build fails the run's first step w
 test("PeriodicWriter refuses an unknown thread, naming it", () => {
   assert.throws(() => new PeriodicWriter([], 10, { thread: 'gpu' as 'log' }), /thread must be 'log' or 'main', got "gpu"/);
 });
+
+for (const thread of ['log', 'main'] as const) {
+  test(`a run started afresh after its process died before the first checkpoint writes each iteration once (writers on the ${thread} thread)`, async () => {
+    const dir = tempDir();
+    const logPath = join(dir, 'log.sqlite');
+    const files = (d: string) => [new JSONWriter(join(d, 'metrics.json')), new CSVWriter(join(d, 'metrics.csv'))];
+    const killed = new Curve({ log: logPath });
+    killed.register(
+      new PeriodicWriter(files(join(dir, 'live')), 10, { thread }),
+      new CallbackHook({ afterStep: (tr) => { if (tr.iter === 15) throw new Error('simulated crash'); } }),
+    );
+    await assert.rejects(killed.train(0, 40), /simulated crash/);
+    assert.deepEqual(jsonIterations(join(dir, 'live', 'metrics.json')), [9, 15], 'the dead process wrote lines');
+
+    // No checkpoint to resume from: the job starts again from 0, as a new run of the log.
+    const again = new Curve({ log: logPath });
+    again.register(new PeriodicWriter(files(join(dir, 'live')), 10, { thread }));
+    await again.train(0, 40);
+    assert.deepEqual(jsonIterations(join(dir, 'live', 'metrics.json')), [9, 19, 29, 39]);
+
+    const log = LogFile.open(logPath, { readonly: true });
+    replayWriters(log, 2, files(join(dir, 'replayed')), { period: 10 });
+    log.close();
+    for (const f of ['metrics.json', 'metrics.csv']) {
+      assert.equal(readFileSync(join(dir, 'live', f), 'utf8'), readFileSync(join(dir, 'replayed', f), 'utf8'), f);
+    }
+  });
+}
+
+test('a fresh run keeps the lines and rows an earlier run wrote before its start iteration', async () => {
+  const dir = tempDir();
+  const files = () => [new JSONWriter(join(dir, 'metrics.json')), new CSVWriter(join(dir, 'metrics.csv'))];
+  const first = new Curve({ log: join(dir, 'a.sqlite') });
+  first.register(new PeriodicWriter(files(), 10), new CallbackHook({ afterStep: (tr) => { if (tr.iter === 25) throw new Error('stop'); } }));
+  await assert.rejects(first.train(0, 40), /stop/);
+  // A new run that starts at 20 owns iterations 20 and later: the first run's 25 goes.
+  const second = new Curve({ log: join(dir, 'b.sqlite') });
+  second.register(new PeriodicWriter(files(), 10));
+  await second.train(20, 40);
+  assert.deepEqual(jsonIterations(join(dir, 'metrics.json')), [9, 19, 29, 39]);
+  const rows = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+  assert.equal(rows[0], 'iteration,name,value,wall_time');
+  const lossIters = rows.slice(1).filter((r) => r.split(',')[1] === 'loss').map((r) => Number(r.split(',')[0]));
+  assert.deepEqual(lossIters, Array.from({ length: 40 }, (_, i) => i));
+});
+
+test('a fresh run writes a TensorBoard session start at its start iteration, so points a dead process left there are dropped', async () => {
+  const dir = tempDir();
+  const t = new Curve({ log: join(dir, 'log.sqlite') });
+  t.register(new PeriodicWriter([new TensorBoardWriter(join(dir, 'tb'), { fileName: 'events' })], 10));
+  await t.train(5, 30);
+  const kinds = readEventFile(join(dir, 'tb', 'events')).map((e) => (e.kind === 'sessionLog' ? `start@${e.step}` : e.kind === 'summary' ? `summary@${e.step}` : e.kind));
+  assert.deepEqual(kinds.slice(0, 3), ['fileVersion', 'start@5', 'summary@9']);
+});
+
+function jsonIterations(path: string): number[] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { iteration: number }).iteration);
+}
