@@ -9,12 +9,13 @@
  *   npm run test:crash [-- --kills 50 --steps 300]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogFile } from '../src/log/log-file.js';
 import { exportRun } from '../src/cli/export-run.js';
+import { CheckpointStore } from '../src/checkpoint/checkpoint-store.js';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,6 +41,20 @@ function start(dir: string): { proc: ReturnType<typeof spawn>; done: Promise<num
     }),
   );
   return { proc, done };
+}
+
+/** Resolves once `ready()` holds, checking every 2 ms until cancelled. */
+function pollUntil(ready: () => boolean): Promise<void> & { cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const p = new Promise<void>((resolve) => {
+    timer = setInterval(() => {
+      if (ready()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
+  return Object.assign(p, { cancel: () => clearInterval(timer) });
 }
 
 function committedSeqs(path: string): Set<string> {
@@ -109,18 +124,27 @@ while (!finished) {
     break;
   }
   // Kill somewhere in the run: from startup (~1 s) to well past the point it would finish.
-  const delay = 300 + random() * refSeconds * 1000;
+  // The first kill instead comes as soon as metrics.json has a line, which is before the first
+  // checkpoint if the poll is quick: the restart then has nothing to resume and starts afresh.
+  const early = kills === 0;
+  const delay = early ? refSeconds * 1000 : 300 + random() * refSeconds * 1000;
   const seen = { seqs: new Set<string>() };
   const poll = setInterval(() => {
     for (const s of committedSeqs(logPath)) seen.seqs.add(s);
   }, 40);
-  const outcome = await Promise.race([run.done, new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay))]);
+  const firstLine = early ? pollUntil(() => (statSync(join(crashed, 'metrics.json'), { throwIfNoEntry: false })?.size ?? 0) > 0) : null;
+  const outcome = await Promise.race([run.done, new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay)), ...(firstLine ? [firstLine.then(() => 'kill' as const)] : [])]);
+  firstLine?.cancel();
   clearInterval(poll);
   if (outcome === 'kill') {
     for (const s of committedSeqs(logPath)) seen.seqs.add(s);
     run.proc.kill('SIGKILL');
     await run.done;
     kills++;
+    if (early) {
+      const fresh = !existsSync(join(crashed, 'ckpt')) || new CheckpointStore(join(crashed, 'ckpt')).list().length === 0;
+      console.log(`kill 1: ${fresh ? 'before the first checkpoint, so the restart starts afresh' : 'after the first checkpoint (the poll was late)'}`);
+    }
     const check = integrity(logPath);
     if (check !== 'ok') {
       corrupt++;
@@ -147,7 +171,11 @@ const liveMetrics = withoutTiming(join(crashed, 'metrics.json'));
 let mismatching = 0;
 let liveMismatching = 0;
 for (let i = 0; i < Math.max(refMetrics.length, gotMetrics.length); i++) if (refMetrics[i] !== gotMetrics[i]) mismatching++;
-for (let i = 0; i < Math.max(refMetrics.length, liveMetrics.length); i++) if (refMetrics[i] !== liveMetrics[i]) liveMismatching++;
+for (let i = 0; i < Math.max(refMetrics.length, liveMetrics.length); i++) {
+  if (refMetrics[i] === liveMetrics[i]) continue;
+  // Say which, so that a failure on CI can be understood from its output alone.
+  if (liveMismatching++ < 3) console.log(`live metrics.json line ${i + 1}: ${liveMetrics[i] ?? '(missing)'}\n  expected: ${refMetrics[i] ?? '(none)'}`);
+}
 const weightsEqual = readFileSync(join(reference, 'ckpt', 'model_final', 'weights.bin')).equals(readFileSync(join(crashed, 'ckpt', 'model_final', 'weights.bin')));
 console.log(`kills survived: ${kills} / corrupt logs: ${corrupt} / lost committed steps: ${lost} / mismatching metrics lines: ${mismatching} of ${refMetrics.length} replayed, ${liveMismatching} of ${liveMetrics.length} in the live metrics.json; final weights ${weightsEqual ? 'equal' : 'DIFFER'}`);
 rmSync(root, { recursive: true, force: true });
