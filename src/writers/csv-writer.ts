@@ -1,8 +1,9 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { wallTimeAt } from './wall-time.js';
 import { pythonFloat } from './python-json.js';
+import { keepLines } from './keep-lines.js';
 import type { StorageState } from '../storage/storage-state.js';
 import type { RunStartedData } from '../events/train-event.js';
 
@@ -89,15 +90,10 @@ export class CSVWriter implements MetricWriter {
     this.#keepRows((line) => parseIteration(line) < run.startIter);
   }
 
-  /** Rewrites the file with its header and the rows `keep` accepts, in order. */
+  /** Keeps the file's header and the rows `keep` accepts. */
   #keepRows(keep: (line: string) => boolean): void {
     this.close();
-    // Nothing there, or not a file: then opening it fails at the first write, naming it.
-    if (statSync(this.path, { throwIfNoEntry: false })?.isFile() !== true) return;
-    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
-    const kept = [lines[0] ?? HEADER.trim()];
-    for (const line of lines.slice(1)) if (keep(line)) kept.push(line);
-    writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
+    keepLines(this.path, (line, i) => i === 0 || keep(line));
   }
 
   /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */

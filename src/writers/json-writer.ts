@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { metricsLine, pythonFloat } from './python-json.js';
+import { keepLines } from './keep-lines.js';
 import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
 import type { RunStartedData } from '../events/train-event.js';
@@ -140,16 +141,8 @@ export class JSONWriter implements MetricWriter {
 
   /** Keeps only the file's lines of iterations up to `iter`. */
   #keepThrough(iter: number): void {
-    if (this.#fd !== null) {
-      closeSync(this.#fd);
-      this.#fd = null;
-    }
-    // Nothing there, or not a file: then opening it fails at the first write, naming it.
-    if (statSync(this.path, { throwIfNoEntry: false })?.isFile() !== true) return;
-    const kept = readFileSync(this.path, 'utf8')
-      .split('\n')
-      .filter((line) => line.length > 0 && lineIteration(line) <= iter);
-    writeFileSync(this.path, kept.map((l) => l + '\n').join(''));
+    this.close();
+    keepLines(this.path, (line) => lineIteration(line) <= iter);
   }
 
   /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
