@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { wallTimeAt } from './wall-time.js';
@@ -38,7 +38,8 @@ export class CSVWriter implements MetricWriter {
   #open(): number {
     if (this.#fd === null) {
       mkdirSync(dirname(this.path), { recursive: true });
-      const fresh = !existsSync(this.path) || readFileSync(this.path).length === 0;
+      // Only an empty file gets the header (its size, not its contents, says so).
+      const fresh = (statSync(this.path, { throwIfNoEntry: false })?.size ?? 0) === 0;
       this.#fd = openSync(this.path, 'a');
       if (fresh) writeSync(this.#fd, HEADER);
     }

@@ -68,17 +68,20 @@ export class TensorBoardWriter implements MetricWriter {
 
   restore(cursor: WriterCursor | null, resume: ResumedData): void {
     this.#lastWrite = cursor?.iter ?? -1;
-    const file = this.#open(resume.wallTime);
-    file.writeSessionStart(resume.iter + 1, resume.wallTime);
-    file.flush();
+    this.#sessionStart(resume.iter + 1, resume.wallTime);
   }
 
   begin(run: RunStartedData): void {
     this.#lastWrite = -1;
     // Points an earlier process left in this directory from startIter on (killed before its
     // first checkpoint, then started afresh) are dropped by TensorBoard when it reads this.
-    const file = this.#open(run.wallTime);
-    file.writeSessionStart(run.startIter, run.wallTime);
+    this.#sessionStart(run.startIter, run.wallTime);
+  }
+
+  /** TensorBoard drops the points at `step` and later that it read before this. */
+  #sessionStart(step: number, wallTime: number): void {
+    const file = this.#open(wallTime);
+    file.writeSessionStart(step, wallTime);
     file.flush();
   }
 
