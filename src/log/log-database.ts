@@ -27,33 +27,56 @@ export function wrapSqliteError(e: unknown, path: string): unknown {
   const code = (e as { code?: string }).code;
   if (code === 'SQLITE_NOTADB') return new NotALogError(`${path} is not a trainledger log: not a SQLite database`, { cause: e });
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_CORRUPT_VTAB')
-    return new LogCorruptError(`${path} is damaged (SQLite: ${(e as Error).message})`, { cause: e });
+    return new LogCorruptError(`${path} is damaged (SQLite: ${(e as Error).message})${truncation(path)}`, { cause: e });
   return e;
 }
 
-// A truncated file is only noticed by SQLite when a missing page is read; the header says how
-// long the file must be, so check it up front and fail with a clear error on open.
-function checkHeader(path: string): void {
-  const size = statSync(path).size;
-  if (size === 0) return; // a new, empty file: SQLite initializes it
+/**
+ * Why SQLite may have found the file damaged, when it is a cut-off main file. Only a hint for the
+ * message: SQLite decides (it counts the WAL's pages too, which a look at the header alone cannot).
+ */
+function truncation(path: string): string {
+  try {
+    const header = readHeader(path);
+    if (header === null || walFrames(path)) return '';
+    const rawPageSize = header.readUInt16BE(16);
+    const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+    const pages = header.readUInt32BE(28);
+    const size = statSync(path).size;
+    return size < pages * pageSize ? `: it is truncated: ${size} bytes, but its header says ${pages} pages of ${pageSize} bytes` : '';
+  } catch {
+    return '';
+  }
+}
+
+// A WAL of more than its 32-byte header holds pages that count as part of the database.
+function walFrames(path: string): boolean {
+  return existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 32;
+}
+
+function readHeader(path: string): Buffer | null {
   const fd = openSync(path, 'r');
   const header = Buffer.alloc(100);
-  let n: number;
   try {
-    n = readSync(fd, header, 0, 100, 0);
+    return readSync(fd, header, 0, 100, 0) === 100 ? header : null;
   } finally {
     closeSync(fd);
   }
-  if (n < 100 || header.toString('latin1', 0, 16) !== SQLITE_MAGIC) {
-    throw new NotALogError(`${path} is not a trainledger log: not a SQLite database (${size} bytes, no SQLite header)`);
+}
+
+// Refuses what is plainly not a log before SQLite sees it: SQLite would take an empty file or a
+// directory for a new database. Damage inside a real SQLite file is SQLite's to find, on open.
+function checkIsSqlite(path: string, readonly: boolean): void {
+  const st = statSync(path);
+  if (st.isDirectory()) throw new NotALogError(`${path} is a directory, not a trainledger log file`);
+  if (st.size === 0) {
+    // A writer may start a log in an empty file (nothing there to lose); a reader has nothing to read.
+    if (readonly) throw new NotALogError(`${path} is not a trainledger log: it is an empty file (0 bytes)`);
+    return;
   }
-  const rawPageSize = header.readUInt16BE(16);
-  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
-  const pages = header.readUInt32BE(28);
-  const validFor = header.readUInt32BE(92);
-  const changeCounter = header.readUInt32BE(24);
-  if (pages > 0 && validFor === changeCounter && size < pages * pageSize) {
-    throw new LogCorruptError(`${path} is truncated: ${size} bytes, but its header says ${pages} pages of ${pageSize} bytes`);
+  const header = readHeader(path);
+  if (header === null || header.toString('latin1', 0, 16) !== SQLITE_MAGIC) {
+    throw new NotALogError(`${path} is not a trainledger log: not a SQLite database (${st.size} bytes, no SQLite header)`);
   }
 }
 
@@ -76,7 +99,7 @@ export interface OpenOptions {
 export function openLogDatabase(path: string, options: OpenOptions = {}): Database.Database {
   const readonly = options.readonly ?? false;
   if (!existsSync(path) && (readonly || !options.create)) throw new LogNotFoundError(path);
-  if (existsSync(path)) checkHeader(path);
+  if (existsSync(path)) checkIsSqlite(path, readonly);
   else mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {

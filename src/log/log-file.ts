@@ -36,6 +36,11 @@ const FIRST_PAGE = 512;
 const MAX_PAGE = 16_384;
 const PAGE_BYTES = 4 << 20;
 
+function findNewestNamed(runs: readonly RunRecord[], name: string): RunRecord | undefined {
+  for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.name === name) return runs[i];
+  return undefined;
+}
+
 /**
  * A trainledger log file: many runs, each an append-only sequence of batches.
  *
@@ -101,20 +106,25 @@ export class LogFile {
   }
 
   /**
-   * A run by id, or by name (the newest run of that name). Unknown → `UnknownRunError`.
+   * A run by id, or by name (the newest run of that name). A string of digits is an id; prefix
+   * `id:` or `name:` to say which (a run named "1" is `name:1`). Unknown → `UnknownRunError`.
    *
    * @example
    * ```ts
    * const run = log.run('demo');
+   * const named1 = log.run('name:1');
    * ```
    */
   run(ref: number | string): RunRecord {
     const runs = this.runs();
-    const asNumber = typeof ref === 'number' ? ref : /^\d+$/.test(ref) ? Number(ref) : NaN;
-    const found = runs.find((r) => r.id === asNumber) ?? [...runs].reverse().find((r) => r.name === ref);
+    let found: RunRecord | undefined;
+    if (typeof ref === 'number') found = runs.find((r) => r.id === ref);
+    else if (ref.startsWith('name:')) found = findNewestNamed(runs, ref.slice(5));
+    else if (ref.startsWith('id:')) found = /^\d+$/.test(ref.slice(3)) ? runs.find((r) => r.id === Number(ref.slice(3))) : undefined;
+    else found = (/^\d+$/.test(ref) ? runs.find((r) => r.id === Number(ref)) : undefined) ?? findNewestNamed(runs, ref);
     if (!found) {
       throw new UnknownRunError(
-        `${this.path} has no run ${JSON.stringify(ref)}; runs: ${runs.length ? runs.map((r) => `${r.id} (${r.name})`).join(', ') : '(none)'}`,
+        `${this.path} has no run ${JSON.stringify(ref)}; runs: ${runs.length ? runs.map((r) => `${r.id} (${r.name})`).join(', ') : '(none)'} (a digit string is an id: use name:NAME for a run named by digits)`,
       );
     }
     return found;
