@@ -5,10 +5,11 @@
  * straight from the ring's memory, which is how ingest keeps up with a training thread that
  * produces a step every few microseconds.
  *
- * WAL checkpoints, which write every byte a second time and fsync the database file, are run
- * here when the thread is idle (or when the WAL passes 64 MiB), instead of inside a commit: a
- * training loop leaves the thread idle most of the time, so the disk's speed stays off the
- * ingest path.
+ * WAL checkpoints fold the WAL into the database file and fsync it: until then a power cut can
+ * take back commits (`synchronous=NORMAL`), and the WAL file grows. They run here, on this thread,
+ * never on the training thread: by SQLite itself inside the commit that makes the WAL pass
+ * `walMaxBytes` (it counts the pages exactly), and by time, at least every `checkpointEveryMs`
+ * while anything is waiting, which bounds what a power cut can take back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -33,14 +34,6 @@ const POLL_GAP_MS = 5;
 
 /** Rows per INSERT statement at most (powers of two below it cover the rest of a group). */
 const MAX_ROWS_PER_INSERT = 64;
-/**
- * Checkpoint once this much was committed and the thread has nothing else to do: the amount
- * SQLite's own auto-checkpoint would let accumulate (1000 pages of 4 KiB).
- */
-const IDLE_CHECKPOINT_BYTES = 4 << 20;
-/** Checkpoint even while busy past this much, so a flat-out writer's WAL stays bounded. */
-const MAX_UNCHECKPOINTED_BYTES = 64 << 20;
-
 const data = workerData as WriterWorkerData;
 /** Least time between commits: the `groupMs` asked for, else a millisecond. */
 const GROUP_MS = data.groupMs > 0 ? data.groupMs : 1;
@@ -70,14 +63,16 @@ function run(projections: LogProjections | null): void {
     db = new Database(data.path, { fileMustExist: true });
     db.pragma('busy_timeout = 10000');
     db.pragma(`synchronous = ${data.synchronous}`);
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(data.walMaxBytes / pageSize))}`);
+    // A WAL that grew past the bound (a reader held a snapshot) is cut back once checkpointed.
+    db.pragma(`journal_size_limit = ${data.walMaxBytes}`);
+    // The caller's pragmas last, so tests can override the defaults (e.g. a checkpoint per commit).
     for (const pragma of data.pragmas) db.pragma(pragma);
   } catch (e) {
     ring.setError(`cannot open ${data.path} for writing: ${(e as Error).message}`);
     return;
   }
-  // Checkpoints (copying the WAL into the database file, and fsyncing it) are scheduled below,
-  // when the thread is idle, rather than by SQLite inside whichever commit crosses 1000 pages.
-  db.pragma('wal_autocheckpoint = 0');
   Atomics.store(ctrl, CTRL_READY, 1);
   Atomics.notify(ctrl, CTRL_READY);
   const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq) VALUES (?, ?, ?, ?)');
@@ -132,8 +127,7 @@ function run(projections: LogProjections | null): void {
   const rowArgs: unknown[][] = [];
   for (let k = 1; k <= MAX_ROWS_PER_INSERT; k <<= 1) rowArgs[k] = new Array<unknown>(4 * k);
   let lastSeq = -1;
-  const commit = db.transaction((n: number): number => {
-    let bodyBytes = 0;
+  const commit = db.transaction((n: number): void => {
     let first = 0; // first batch message not yet inserted
     let rows = 0; // batch messages from `first` on
     const insertPending = (): void => {
@@ -174,7 +168,6 @@ function run(projections: LogProjections | null): void {
         if (rewindIter >= -1 && rewindSeq >= 0) insertRewind.run(runId, seq, rewindIter, rewindSeq);
         if (rows === 0) first = m;
         rows++;
-        bodyBytes += len;
         lastSeq = seq;
         if (rows === MAX_ROWS_PER_INSERT) insertPending();
       } else if (kind === MSG_NAME) {
@@ -184,7 +177,6 @@ function run(projections: LogProjections | null): void {
       }
     }
     if (rows > 0) insertPending();
-    return bodyBytes;
   });
 
   /**
@@ -209,7 +201,10 @@ function run(projections: LogProjections | null): void {
   let lastCommit = 0;
   let lastData = 0;
   let gapMs = 0;
-  let uncheckpointed = 0;
+  /** Whether commits wait in the WAL for the timed checkpoint, and since when it last ran. */
+  let uncheckpointed = false;
+  let lastCheckpoint = performance.now();
+  const checkpointDue = (): boolean => uncheckpointed && performance.now() - lastCheckpoint >= data.checkpointEveryMs;
   const checkpoint = (): void => {
     try {
       db.pragma('wal_checkpoint(PASSIVE)');
@@ -217,7 +212,8 @@ function run(projections: LogProjections | null): void {
       // A checkpoint that cannot run now (a reader holds the WAL) is retried later; the commits
       // themselves are already in the WAL.
     }
-    uncheckpointed = 0;
+    uncheckpointed = false;
+    lastCheckpoint = performance.now();
   };
   for (;;) {
     const used = Atomics.load(ctrl, CTRL_USED);
@@ -225,7 +221,7 @@ function run(projections: LogProjections | null): void {
     beat();
     if (used === 0) {
       if (closing) break;
-      if (uncheckpointed >= IDLE_CHECKPOINT_BYTES) {
+      if (checkpointDue()) {
         checkpoint();
         continue;
       }
@@ -263,7 +259,8 @@ function run(projections: LogProjections | null): void {
     const bytes = ring.drain(collect);
     if (projections !== null) project(projections);
     try {
-      uncheckpointed += commit(count);
+      commit(count);
+      uncheckpointed = true;
     } catch (e) {
       ring.setError((e as Error).message);
       ring.release(bytes);
@@ -287,15 +284,15 @@ function run(projections: LogProjections | null): void {
       Atomics.store(ctrl, CTRL_COMMITTED_SEQ, lastSeq + 1);
       Atomics.notify(ctrl, CTRL_COMMITTED_SEQ);
     }
-    // Flat out, the thread is never idle: bound the WAL anyway.
-    if (uncheckpointed >= MAX_UNCHECKPOINTED_BYTES) checkpoint();
+    // Flat out, the thread is never idle: keep the time bound anyway.
+    if (checkpointDue()) checkpoint();
   }
   try {
     db.prepare('DELETE FROM writer_leases WHERE run_id = ? AND pid = ?').run(runId, process.pid);
   } catch {
     // Left behind, the lease is recognised as stale: its pid is gone.
   }
-  if (uncheckpointed > 0) checkpoint();
+  if (uncheckpointed) checkpoint();
   db.close();
   projections?.close();
 }

@@ -24,11 +24,10 @@ import { InvalidArgumentError } from '../errors/trainledger-error.js';
  *
  * - `'step'` (default): every step's batch is committed as soon as the writer thread gets it
  *   (WAL, `synchronous=NORMAL`). A killed process loses only batches still in the hand-off ring
- *   (in practice the step in progress: a commit takes microseconds, a step milliseconds); an OS
- *   crash or power cut can also lose the last commits not yet checkpointed. The writer thread
- *   checkpoints when idle once 4 MiB are committed (what SQLite's auto-checkpoint allows), and
- *   even while busy past 64 MiB, so that window is the same as SQLite's default in training
- *   and at most 64 MiB of batches when the log is written flat out.
+ *   (in practice the step in progress: a commit takes microseconds, a step milliseconds). An OS
+ *   crash or power cut can also lose the commits made since the last WAL checkpoint, which the
+ *   writer thread runs at least every `checkpointEveryMs` (1 s) while there is something to
+ *   fold in, and whenever the WAL passes `walMaxBytes` (16 MiB).
  * - `{ groupMs: N }`: commits at most every N ms. A killed process loses at most the last N ms
  *   of steps; cheaper on slow disks.
  * - `'fsync'`: every commit is fsynced (`synchronous=FULL`): also survives power loss, at the
@@ -48,6 +47,18 @@ export interface RunWriterOptions {
    * to cap the log's size (used to test a full disk).
    */
   readonly pragmas?: readonly string[];
+  /**
+   * The WAL is checkpointed (folded into the database file, which is then fsynced) whenever it
+   * holds more than this many bytes of pages. Default 16 MiB; bounds the WAL file's size while no
+   * reader holds an old snapshot.
+   */
+  readonly walMaxBytes?: number;
+  /**
+   * Committed steps reach the database file (and survive a power cut) at most this long after
+   * their commit: the writer thread checkpoints when this long has passed since its last
+   * checkpoint. Default 1000 ms.
+   */
+  readonly checkpointEveryMs?: number;
   /**
    * Metric writers to run on the writer thread, as projections of the log: they write at the
    * `write-point` events appended by `writePoint`, off the training thread (PeriodicWriter
@@ -167,6 +178,14 @@ export class RunWriter implements EventSink {
     } else if (durability !== 'step' && durability !== 'fsync') {
       throw new InvalidArgumentError(`durability must be 'step', 'fsync' or { groupMs }, got ${JSON.stringify(durability)}`);
     }
+    const walMaxBytes = options.walMaxBytes ?? 16 << 20;
+    if (!(Number.isInteger(walMaxBytes) && walMaxBytes >= 4096)) {
+      throw new InvalidArgumentError(`walMaxBytes must be a whole number of bytes ≥ 4096, got ${walMaxBytes}`);
+    }
+    const checkpointEveryMs = options.checkpointEveryMs ?? 1000;
+    if (!(checkpointEveryMs > 0)) {
+      throw new InvalidArgumentError(`checkpointEveryMs must be a positive number of milliseconds, got ${checkpointEveryMs}`);
+    }
     const ring = createRing(options.ringBytes ?? 8 << 20);
     this.#producer = new RingProducer(ring);
     Atomics.store(this.#producer.ctrl, CTRL_COMMITTED_SEQ, nextSeq);
@@ -183,6 +202,8 @@ export class RunWriter implements EventSink {
       capacity: ring.capacity,
       synchronous: durability === 'fsync' ? 'FULL' : 'NORMAL',
       pragmas: options.pragmas ?? [],
+      walMaxBytes,
+      checkpointEveryMs,
       groupMs,
       projections: specs,
       names,

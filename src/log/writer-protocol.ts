@@ -22,6 +22,10 @@ export interface WriterWorkerData {
   readonly groupMs: number;
   /** Extra PRAGMAs for the writer's connection (fault tests: max_page_count, query_only). */
   readonly pragmas: readonly string[];
+  /** Checkpoint once the WAL holds this many bytes of pages. */
+  readonly walMaxBytes: number;
+  /** Checkpoint at least this often while commits are waiting to be folded in. */
+  readonly checkpointEveryMs: number;
   /** Metric writers to run on the thread as projections of the log (see LogProjections). */
   readonly projections: readonly WriterSpec[];
   /** Names the run already defined, by id (a resumed run). */
