@@ -56,11 +56,23 @@ export class PeriodicCheckpointer extends HookBase {
   async #prune(): Promise<void> {
     const keep = this.options.maxToKeep;
     if (keep === undefined) return;
-    const pattern = new RegExp(`^${this.prefix}_\\d{7}$`);
-    const periodic = this.store
-      .list()
-      .filter((c) => pattern.test(c.name))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const periodic: { readonly name: string; readonly iter: number }[] = [];
+    for (const c of this.store.list()) {
+      const iter = periodicIteration(c.name, this.prefix);
+      if (iter !== null) periodic.push({ name: c.name, iter });
+    }
+    periodic.sort((a, b) => a.iter - b.iter);
     for (const c of periodic.slice(0, Math.max(0, periodic.length - keep))) await this.store.remove(c.name);
   }
+}
+
+/**
+ * The iteration of a periodic checkpoint named exactly `<prefix>_<7 or more digits>`, else null.
+ * The prefix is compared as a string: as a regular expression, `m+` would match `mm_…` and
+ * prune another checkpointer's files.
+ */
+function periodicIteration(name: string, prefix: string): number | null {
+  if (!name.startsWith(prefix) || name.charCodeAt(prefix.length) !== 0x5f /* _ */) return null;
+  const digits = name.slice(prefix.length + 1);
+  return /^[0-9]{7,}$/.test(digits) ? Number(digits) : null;
 }
