@@ -54,3 +54,33 @@ export class TrainerBusyError extends TrainledgerError {
     super('ERR_TRAINER_BUSY', 'train() was called while this trainer is already training');
   }
 }
+
+/** One checkpoint `resumeOrLoad` tried, and why it could not resume from it. */
+export interface TriedCheckpoint {
+  readonly name: string;
+  /** The iteration the log recorded for it. */
+  readonly iter: number;
+  readonly reason: string;
+}
+
+/**
+ * The log records checkpoints of the run but none can be resumed from: starting a new run would
+ * overwrite them, so `resumeOrLoad` stops unless told `ifNoValidCheckpoint: 'start-fresh'`.
+ */
+export class NoValidCheckpointError extends TrainledgerError {
+  readonly dir: string;
+  readonly runName: string;
+  readonly tried: readonly TriedCheckpoint[];
+  constructor(dir: string, runName: string, tried: readonly TriedCheckpoint[]) {
+    super(
+      'ERR_NO_VALID_CHECKPOINT',
+      `resumeOrLoad: none of the ${tried.length} checkpoint(s) the log records for run ${JSON.stringify(runName)} in ${dir} can be resumed from (${tried
+        .map((t) => `${t.name} at iteration ${t.iter}: ${t.reason}`)
+        .join('; ')
+        .replace(/\s*\n\s*/g, ' ')}); expected at least one valid checkpoint: repair or move them, or pass { ifNoValidCheckpoint: 'start-fresh' } to start a new run`,
+    );
+    this.dir = dir;
+    this.runName = runName;
+    this.tried = tried;
+  }
+}

@@ -3,6 +3,9 @@ import { replayRun } from '../log/replay.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { CheckpointInfo } from '../checkpoint/index.js';
 import type { StorageState } from '../storage/storage-state.js';
+import type { TriedCheckpoint } from './engine-errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Where a crashed or stopped run can continue from. */
 export interface ResumeCandidate {
@@ -37,14 +40,16 @@ export function findResumePoint(log: LogFile, runName: string, store: Checkpoint
 
 /**
  * Every usable resume point of the run, newest first (see `findResumePoint`); a caller whose
- * load of one fails (a corrupt file) goes on to the next.
+ * load of one fails (a corrupt file) goes on to the next. Each checkpoint the log records but
+ * that cannot be a resume point is added to `skipped`, with why.
  *
  * @example
  * ```ts
- * for (const c of resumeCandidates(log, 'demo', store)) { ... }
+ * const skipped: TriedCheckpoint[] = [];
+ * for (const c of resumeCandidates(log, 'demo', store, skipped)) { ... }
  * ```
  */
-export function* resumeCandidates(log: LogFile, runName: string, store: CheckpointStore): Generator<ResumeCandidate> {
+export function* resumeCandidates(log: LogFile, runName: string, store: CheckpointStore, skipped?: TriedCheckpoint[]): Generator<ResumeCandidate> {
   const run = [...log.runs()].reverse().find((r) => r.name === runName);
   if (!run) return;
   const onDisk = new Map(store.list().map((c) => [c.name, c]));
@@ -52,9 +57,23 @@ export function* resumeCandidates(log: LogFile, runName: string, store: Checkpoi
   const recorded = [...final.info.checkpoints].sort((a, b) => b.iter - a.iter);
   for (const c of recorded) {
     const info = onDisk.get(c.name);
-    if (info === undefined || info.iteration !== c.iter) continue;
+    if (info === undefined) {
+      // list() leaves out a directory whose manifest is unreadable or whose files have the wrong size.
+      const reason = existsSync(join(store.dir, c.name))
+        ? 'incomplete in the folder (its manifest cannot be read or a file has the wrong size)'
+        : 'not in the folder';
+      skipped?.push({ name: c.name, iter: c.iter, reason });
+      continue;
+    }
+    if (info.iteration !== c.iter) {
+      skipped?.push({ name: c.name, iter: c.iter, reason: `the folder holds it as saved at iteration ${info.iteration ?? '(none)'} (saved again at a step the log never committed)` });
+      continue;
+    }
     const { state, lastSeq, reached } = replayRun(log, run.id, { untilIter: c.iter });
-    if (!reached) continue;
+    if (!reached) {
+      skipped?.push({ name: c.name, iter: c.iter, reason: 'its step is not on the run\'s timeline in the log' });
+      continue;
+    }
     yield { runId: run.id, checkpoint: info, iter: c.iter, state, toSeq: lastSeq };
   }
 }

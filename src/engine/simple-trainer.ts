@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { TrainerBase, type TrainerOptions, type TrainerState } from './trainer-base.js';
-import { DataExhaustedError, NonFiniteLossError, TrainerBusyError } from './engine-errors.js';
+import { DataExhaustedError, NoValidCheckpointError, NonFiniteLossError, TrainerBusyError, type TriedCheckpoint } from './engine-errors.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { resumeCandidates } from './resume.js';
@@ -43,6 +43,19 @@ export interface SimpleTrainerOptions extends TrainerOptions {
    * either way (this is detectron2's `zero_grad_before_forward`).
    */
   readonly zeroGradBeforeForward?: boolean;
+}
+
+export interface ResumeOrLoadOptions {
+  /** `false`: do not resume; return `startIter`. Default true. */
+  readonly resume?: boolean;
+  /** Where a new run starts when there is nothing to resume. Default 0. */
+  readonly startIter?: number;
+  /**
+   * When the log records checkpoints of the run but none can be loaded (all corrupt, missing,
+   * or overwritten): `'throw'` (default) a NoValidCheckpointError; `'start-fresh'`, start a new
+   * run at `startIter` (its checkpoints will replace the old ones of the same names).
+   */
+  readonly ifNoValidCheckpoint?: 'throw' | 'start-fresh';
 }
 
 function isLayersModel(v: unknown): v is tf.LayersModel {
@@ -429,8 +442,12 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    * Continues the run named `runName` (options) from its newest usable checkpoint in `dir`:
    * restores model, optimizer, hook states and data position, rebuilds the EventStorage state
    * after that step from the log (smoothing windows and histories intact), and returns the
-   * iteration to start at. With `resume: false`, or when there is nothing to resume, returns
-   * `startIter` (default 0) and the next `train()` starts a new run.
+   * iteration to start at. A corrupt checkpoint is skipped for an older one, with a warning.
+   * With `resume: false`, or when the log records no checkpoint of the run (a first run, or one
+   * that ended before its first checkpoint), returns `startIter` (default 0) and the next
+   * `train()` starts a new run. When the log records checkpoints but none can be loaded, it
+   * throws `NoValidCheckpointError` rather than start a new run over them, unless
+   * `ifNoValidCheckpoint` is `'start-fresh'`.
    *
    * @example
    * ```ts
@@ -438,15 +455,21 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    * await trainer.train(start, maxIter);
    * ```
    */
-  async resumeOrLoad(dir: string, options: { readonly resume?: boolean; readonly startIter?: number } = {}): Promise<number> {
+  async resumeOrLoad(dir: string, options: ResumeOrLoadOptions = {}): Promise<number> {
     this.setResumePoint(null);
     const start = options.startIter ?? 0;
+    const ifNone = options.ifNoValidCheckpoint ?? 'throw';
+    if (ifNone !== 'throw' && ifNone !== 'start-fresh') {
+      throw new InvalidArgumentError(`resumeOrLoad: ifNoValidCheckpoint must be 'throw' or 'start-fresh', got ${JSON.stringify(ifNone)}`);
+    }
     if (options.resume === false) return start;
     const log = this.openLog();
     if (log === null) throw new InvalidArgumentError('resumeOrLoad needs the trainer to have a log (options.log): the log is where the run is rebuilt from');
     const store = new CheckpointStore(dir);
     await store.cleanTemp();
-    for (const point of resumeCandidates(log, this.options.runName ?? 'run', store)) {
+    const runName = this.options.runName ?? 'run';
+    const tried: TriedCheckpoint[] = [];
+    for (const point of resumeCandidates(log, runName, store, tried)) {
       let state: unknown;
       try {
         ({ state } = await store.load(point.checkpoint.name, { model: this.checkpointModel, optimizer: this.optimizer }));
@@ -454,6 +477,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
         // A damaged checkpoint is skipped for an older one; load verifies before touching weights.
         if (e instanceof CheckpointCorruptError) {
           process.emitWarning(`skipping checkpoint ${point.checkpoint.name}: ${e.message}`, { code: 'TRAINLEDGER_CORRUPT_CHECKPOINT' });
+          tried.push({ name: point.checkpoint.name, iter: point.iter, reason: e.message });
           continue;
         }
         throw e;
@@ -462,6 +486,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
       this.setResumePoint({ runId: point.runId, state: point.state, iter: point.iter, toSeq: point.toSeq });
       return point.iter + 1;
     }
+    // Checkpoints the log records but none usable: a new run would overwrite them under the same names.
+    if (tried.length > 0 && ifNone === 'throw') throw new NoValidCheckpointError(store.dir, runName, tried);
     return start;
   }
 
