@@ -189,7 +189,7 @@ export function visitRecords(bytes: Uint8Array, view: DataView, start: number, e
       if (at + 5 > end) throw truncated(at - start, end - start);
       const n = view.getUint32(at + 1, true);
       if (at + 5 + n > end) throw truncated(at - start, end - start);
-      const e = JSON.parse(textDecoder.decode(bytes.subarray(at + 5, at + 5 + n)), jsonReviver) as TrainEvent;
+      const e = parseEvent(bytes.subarray(at + 5, at + 5 + n), at - start, end - start);
       const known = EVENT_VERSIONS[e.type];
       if (known === undefined || e.v > known) {
         throw new LogVersionError(
@@ -202,6 +202,19 @@ export function visitRecords(bytes: Uint8Array, view: DataView, start: number, e
       throw new LogCorruptError(`unknown record tag ${tag} at byte ${at - start} of a ${end - start}-byte batch`);
     }
   }
+}
+
+function parseEvent(text: Uint8Array, at: number, end: number): TrainEvent {
+  let e: unknown;
+  try {
+    e = JSON.parse(textDecoder.decode(text), jsonReviver);
+  } catch (cause) {
+    throw new LogCorruptError(`the event record at byte ${at} of a ${end}-byte batch is not valid JSON`, { cause });
+  }
+  if (e === null || typeof e !== 'object' || typeof (e as TrainEvent).type !== 'string' || typeof (e as TrainEvent).v !== 'number') {
+    throw new LogCorruptError(`the event record at byte ${at} of a ${end}-byte batch is not an event (no type and version)`);
+  }
+  return e as TrainEvent;
 }
 
 function truncated(at: number, end: number): LogCorruptError {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { batchChecksum, verifyChecksum } from './row-checksum.js';
 
 /**
  * Consecutive batches of a run read in one go: their bodies back to back in `bytes`, and per
@@ -15,7 +16,8 @@ export interface BatchPage {
   readonly bytes: Uint8Array;
 }
 
-const SUBQUERY = 'SELECT seq, step_iter, body FROM batches WHERE run_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?';
+const subquery = (crc: string): string =>
+  `SELECT seq, step_iter, body, ${crc} AS crc FROM batches WHERE run_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`;
 
 /**
  * Reads pages of batches. A row per batch costs better-sqlite3 a row array and a Buffer (a
@@ -26,32 +28,59 @@ const SUBQUERY = 'SELECT seq, step_iter, body FROM batches WHERE run_id = ? AND 
  * row by row if it does not check out, is too big for one SQLite value, or the database is not
  * UTF-8 (the blob passes through text, byte for byte only in UTF-8).
  *
+ * Every batch of a page is checked against its checksum: a changed byte is a `LogCorruptError`
+ * naming the run and seq, never a silently different replay.
+ *
  * @example
  * ```ts
- * const reader = new BatchPageReader(db);
+ * const reader = new BatchPageReader(db, { checksums: true, path: 'runs/demo.sqlite' });
  * const page = reader.read(runId, 0, Number.MAX_SAFE_INTEGER, 512);
  * ```
  */
 export class BatchPageReader {
   readonly #packed: Database.Statement | null;
   readonly #rows: Database.Statement;
+  readonly #path: string;
+  /** Stored checksums of the page last read (-1: none stored, a row from before schema 3). */
+  #crcs = new Float64Array(0);
 
-  constructor(db: Database.Database) {
+  /** `checksums`: the log's rows carry them (schema 3 on). `path` names the log in errors. */
+  constructor(db: Database.Database, options: { readonly checksums: boolean; readonly path: string }) {
+    this.#path = options.path;
+    const sub = subquery(options.checksums ? 'crc' : 'NULL');
     const utf8 = String(db.pragma('encoding', { simple: true })).toUpperCase() === 'UTF-8';
     this.#packed = utf8
       ? db
           .prepare(
-            `SELECT count(*), CAST(group_concat(body, '') AS BLOB), group_concat(seq, ','), group_concat(length(body), ','), group_concat(coalesce(step_iter, -1), ',') FROM (${SUBQUERY})`,
+            `SELECT count(*), CAST(group_concat(body, '') AS BLOB), group_concat(seq, ','), group_concat(length(body), ','), group_concat(coalesce(step_iter, -1), ','), group_concat(coalesce(crc, -1), ',') FROM (${sub})`,
           )
           .raw()
       : null;
-    this.#rows = db.prepare(SUBQUERY).raw();
+    this.#rows = db.prepare(sub).raw();
   }
 
   /** Up to `limit` batches with `from <= seq <= to`, in seq order (an empty page at the end). */
   read(runId: number, from: number, to: number, limit: number): BatchPage {
+    const page = this.#read(runId, from, to, limit);
+    this.#verify(runId, page);
+    return page;
+  }
+
+  #verify(runId: number, page: BatchPage): void {
+    const { count, seqs, stepIters, offsets, bytes } = page;
+    const crcs = this.#crcs;
+    for (let i = 0; i < count; i++) {
+      const seq = seqs[i]!;
+      const stored = crcs[i]!;
+      if (stored < 0) continue;
+      const stepIter = stepIters[i]!;
+      verifyChecksum(stored, batchChecksum(runId, seq, stepIter < 0 ? null : stepIter, bytes, offsets[i]!, offsets[i + 1]!), () => `run ${runId} batch seq ${seq}`, this.#path);
+    }
+  }
+
+  #read(runId: number, from: number, to: number, limit: number): BatchPage {
     if (this.#packed !== null) {
-      let row: [number, Uint8Array | null, string | null, string | null, string | null] | undefined;
+      let row: [number, Uint8Array | null, string | null, string | null, string | null, string | null] | undefined;
       try {
         row = this.#packed.get(runId, from, to, limit) as typeof row;
       } catch (e) {
@@ -60,15 +89,27 @@ export class BatchPageReader {
       }
       if (row !== undefined) {
         const page = checkedPage(row, from);
-        if (page !== null) return page;
+        if (page !== null && this.#parseCrcs(row[5], page.count)) return page;
       }
     }
     return this.#readRows(runId, from, to, limit);
   }
 
+  #crcsFor(count: number): Float64Array {
+    if (this.#crcs.length < count) this.#crcs = new Float64Array(Math.max(count, this.#crcs.length * 2));
+    return this.#crcs;
+  }
+
+  #parseCrcs(text: string | null, count: number): boolean {
+    if (count === 0) return true;
+    return text !== null && parseIntList(text, this.#crcsFor(count).subarray(0, count)) === count;
+  }
+
   #readRows(runId: number, from: number, to: number, limit: number): BatchPage {
-    const rows = this.#rows.all(runId, from, to, limit) as [number, number | null, Uint8Array][];
+    const rows = this.#rows.all(runId, from, to, limit) as [number, number | null, Uint8Array, number | null][];
     const count = rows.length;
+    const crcs = this.#crcsFor(count);
+    for (let i = 0; i < count; i++) crcs[i] = rows[i]![3] ?? -1;
     const seqs = new Float64Array(count);
     const stepIters = new Float64Array(count);
     const offsets = new Float64Array(count + 1);
@@ -87,7 +128,7 @@ export class BatchPageReader {
   }
 }
 
-function checkedPage(row: [number, Uint8Array | null, string | null, string | null, string | null], from: number): BatchPage | null {
+function checkedPage(row: [number, Uint8Array | null, string | null, string | null, string | null, string | null], from: number): BatchPage | null {
   const [count, blob, seqText, lengthText, iterText] = row;
   const bytes = blob ?? new Uint8Array(0);
   const seqs = new Float64Array(count);

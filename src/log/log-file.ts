@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import { BatchPageReader, type BatchPage } from './batch-pages.js';
 import { openLogDatabase, wrapSqliteError } from './log-database.js';
-import { LogClosedError, UnknownRunError } from './log-errors.js';
+import { LogClosedError, LogCorruptError, UnknownRunError } from './log-errors.js';
 import { RunWriter, type RunWriterOptions } from './run-writer.js';
 import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
 import { acquireLease, leaseIsLive, readLease } from './writer-lease.js';
+import { batchChecksum, nameChecksum, rewindChecksum, runChecksum, verifyChecksum } from './row-checksum.js';
 
 export type { BatchPage } from './batch-pages.js';
 
@@ -33,8 +34,16 @@ export interface LogOpenOptions {
 // Pages start small and double: a reader that stops early (state at an iteration, from a
 // snapshot a few thousand steps back) does not pay for a big first page it mostly discards.
 const FIRST_PAGE = 512;
+/** The schema version from which rows carry checksums. */
+const CHECKSUM_SCHEMA = 3;
 const MAX_PAGE = 16_384;
 const PAGE_BYTES = 4 << 20;
+
+/** Index of the first batch of `page` whose seq is not `from` + its index, or -1. */
+function firstGap(page: BatchPage, from: number): number {
+  for (let i = 0; i < page.count; i++) if (page.seqs[i] !== from + i) return i;
+  return -1;
+}
 
 function findNewestNamed(runs: readonly RunRecord[], name: string): RunRecord | undefined {
   for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.name === name) return runs[i];
@@ -57,11 +66,14 @@ export class LogFile {
   readonly #db: Database.Database;
   #pageReader: BatchPageReader | null = null;
   #closed = false;
+  /** Whether rows carry checksums (schema 3 on); an older log opened read-only has none. */
+  readonly #crc: string;
 
   private constructor(path: string, db: Database.Database, readonly: boolean) {
     this.path = path;
     this.#db = db;
     this.readonly = readonly;
+    this.#crc = (db.pragma('user_version', { simple: true }) as number) >= CHECKSUM_SCHEMA ? 'crc' : 'NULL';
   }
 
   /**
@@ -99,8 +111,11 @@ export class LogFile {
   /** Every run, oldest first. */
   runs(): RunRecord[] {
     return this.#guard(() =>
-      (this.#live().prepare('SELECT id, name, created_at FROM runs ORDER BY id').raw().all() as [number, string, number][]).map(
-        ([id, name, createdAt]) => ({ id, name, createdAt }),
+      (this.#live().prepare(`SELECT id, name, created_at, ${this.#crc} FROM runs ORDER BY id`).raw().all() as [number, string, number, number | null][]).map(
+        ([id, name, createdAt, crc]) => {
+          verifyChecksum(crc, runChecksum(id, createdAt, name), () => `run ${id}`, this.path);
+          return { id, name, createdAt };
+        },
       ),
     );
   }
@@ -133,9 +148,12 @@ export class LogFile {
   /** Interned metric names of a run, indexed by id. */
   names(runId: number): string[] {
     return this.#guard(() => {
-      const rows = this.#live().prepare('SELECT id, name FROM metric_names WHERE run_id = ? ORDER BY id').raw().all(runId) as [number, string][];
+      const rows = this.#live().prepare(`SELECT id, name, ${this.#crc} FROM metric_names WHERE run_id = ? ORDER BY id`).raw().all(runId) as [number, string, number | null][];
       const out: string[] = [];
-      for (const [id, name] of rows) out[id] = name;
+      for (const [id, name, crc] of rows) {
+        verifyChecksum(crc, nameChecksum(runId, id, name), () => `run ${runId} metric name ${id}`, this.path);
+        out[id] = name;
+      }
       return out;
     });
   }
@@ -143,8 +161,11 @@ export class LogFile {
   /** Resume points of a run, in log order. */
   rewinds(runId: number): Rewind[] {
     return this.#guard(() =>
-      (this.#live().prepare('SELECT seq, to_iter, to_seq FROM rewinds WHERE run_id = ? ORDER BY seq').raw().all(runId) as [number, number, number][]).map(
-        ([seq, toIter, toSeq]) => ({ seq, toIter, toSeq }),
+      (this.#live().prepare(`SELECT seq, to_iter, to_seq, ${this.#crc} FROM rewinds WHERE run_id = ? ORDER BY seq`).raw().all(runId) as [number, number, number, number | null][]).map(
+        ([seq, toIter, toSeq, crc]) => {
+          verifyChecksum(crc, rewindChecksum(runId, seq, toIter, toSeq), () => `run ${runId} resume point at seq ${seq}`, this.path);
+          return { seq, toIter, toSeq };
+        },
       ),
     );
   }
@@ -191,7 +212,7 @@ export class LogFile {
    * ```
    */
   *batchPages(runId: number, from = 0, to = Number.MAX_SAFE_INTEGER): Generator<BatchPage> {
-    const reader = (this.#pageReader ??= this.#guard(() => new BatchPageReader(this.#live())));
+    const reader = (this.#pageReader ??= this.#guard(() => new BatchPageReader(this.#live(), { checksums: this.#crc === 'crc', path: this.path })));
     let next = from;
     let limit = FIRST_PAGE;
     for (;;) {
@@ -200,6 +221,13 @@ export class LogFile {
       this.#live();
       const page = this.#guard(() => reader.read(runId, next, to, limit));
       if (page.count === 0) return;
+      // A run's seqs are consecutive from 0: a gap is a lost row, never skipped silently.
+      const gapAt = firstGap(page, next);
+      if (gapAt >= 0) {
+        throw new LogCorruptError(
+          `${this.path}: run ${runId} has no batch seq ${next + gapAt} but has seq ${page.seqs[gapAt]}: rows are missing or the file was changed after it was written`,
+        );
+      }
       yield page;
       if (page.count < limit) return;
       next = page.seqs[page.count - 1]! + 1;
@@ -211,9 +239,12 @@ export class LogFile {
   /** The last `n` batches of a run, oldest first. */
   lastBatches(runId: number, n: number): StoredBatch[] {
     return this.#guard(() =>
-      (this.#live().prepare('SELECT seq, step_iter, body FROM batches WHERE run_id = ? ORDER BY seq DESC LIMIT ?').raw().all(runId, n) as [number, number | null, Uint8Array][])
+      (this.#live().prepare(`SELECT seq, step_iter, body, ${this.#crc} FROM batches WHERE run_id = ? ORDER BY seq DESC LIMIT ?`).raw().all(runId, n) as [number, number | null, Uint8Array, number | null][])
         .reverse()
-        .map(([seq, stepIter, body]) => ({ seq, stepIter, body })),
+        .map(([seq, stepIter, body, crc]) => {
+          verifyChecksum(crc, batchChecksum(runId, seq, stepIter, body, 0, body.length), () => `run ${runId} batch seq ${seq}`, this.path);
+          return { seq, stepIter, body };
+        }),
     );
   }
 
@@ -227,8 +258,17 @@ export class LogFile {
    */
   createRun(run: { readonly name: string }, options: RunWriterOptions = {}): RunWriter {
     if (this.readonly) throw new LogClosedError(`${this.path} is open read-only; cannot create a run`);
-    const id = Number(
-      this.#guard(() => this.#live().prepare('INSERT INTO runs (name, created_at) VALUES (?, ?)').run(run.name, Date.now() / 1000).lastInsertRowid),
+    const db = this.#live();
+    const id = this.#guard(() =>
+      db
+        .transaction((): number => {
+          // The id is chosen here, not by SQLite, so the row's checksum can cover it.
+          const next = ((db.prepare('SELECT max(id) FROM runs').raw().get() as [number | null])[0] ?? 0) + 1;
+          const createdAt = Date.now() / 1000;
+          db.prepare('INSERT INTO runs (id, name, created_at, crc) VALUES (?, ?, ?, ?)').run(next, run.name, createdAt, runChecksum(next, createdAt, run.name));
+          return next;
+        })
+        .immediate(),
     );
     this.#guard(() => acquireLease(this.#live(), id));
     return new RunWriter(this.path, id, 0, [], options);

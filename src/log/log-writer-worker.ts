@@ -26,12 +26,15 @@ import {
 } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
 import type { LogProjections } from './log-projections.js';
+import { batchChecksum, nameChecksum, rewindChecksum } from './row-checksum.js';
 
 /** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
 const POLL_WHILE_ACTIVE_MS = 250;
 /** Poll only while batches arrive closer together than this; above it, sleep between them. */
 const POLL_GAP_MS = 5;
 
+/** Columns of a batches row: run_id, seq, step_iter, body, crc. */
+const COLUMNS = 5;
 /** Rows per INSERT statement at most (powers of two below it cover the rest of a group). */
 const MAX_ROWS_PER_INSERT = 64;
 const data = workerData as WriterWorkerData;
@@ -75,15 +78,15 @@ function run(projections: LogProjections | null): void {
   }
   Atomics.store(ctrl, CTRL_READY, 1);
   Atomics.notify(ctrl, CTRL_READY);
-  const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq) VALUES (?, ?, ?, ?)');
-  const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name) VALUES (?, ?, ?)');
+  const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq, crc) VALUES (?, ?, ?, ?, ?)');
+  const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name, crc) VALUES (?, ?, ?, ?)');
   // Inserting k rows with one k-row statement: a statement run costs a few microseconds of
   // binding, stepping and resetting whatever its size, far more than SQLite spends on a row.
   const inserts = new Map<number, Database.Statement>();
   const insertRows = (k: number): Database.Statement => {
     let stmt = inserts.get(k);
     if (stmt === undefined) {
-      stmt = db.prepare(`INSERT INTO batches (run_id, seq, step_iter, body) VALUES ${'(?, ?, ?, ?), '.repeat(k - 1)}(?, ?, ?, ?)`);
+      stmt = db.prepare(`INSERT INTO batches (run_id, seq, step_iter, body, crc) VALUES ${'(?, ?, ?, ?, ?), '.repeat(k - 1)}(?, ?, ?, ?, ?)`);
       inserts.set(k, stmt);
     }
     return stmt;
@@ -125,7 +128,7 @@ function run(projections: LogProjections | null): void {
     count++;
   };
   const rowArgs: unknown[][] = [];
-  for (let k = 1; k <= MAX_ROWS_PER_INSERT; k <<= 1) rowArgs[k] = new Array<unknown>(4 * k);
+  for (let k = 1; k <= MAX_ROWS_PER_INSERT; k <<= 1) rowArgs[k] = new Array<unknown>(COLUMNS * k);
   let lastSeq = -1;
   const commit = db.transaction((n: number): void => {
     let first = 0; // first batch message not yet inserted
@@ -138,16 +141,22 @@ function run(projections: LogProjections | null): void {
         while (left >= k) {
           const args = rowArgs[k]!;
           let a = 0;
-          while (a < 4 * k) {
+          while (a < COLUMNS * k) {
             const at = offsets[i]!;
             const len = lengths[i]!;
             i++;
             if (view.getUint8(at) !== MSG_BATCH) continue;
+            const seq = view.getUint32(at + 1, true);
             const stepIter = view.getInt32(at + 5, true);
+            const stored = replaced[i - 1];
+            const body = stored ?? area;
+            const start = stored ? 0 : at + BATCH_HEADER_BYTES;
+            const end = stored ? stored.length : at + len;
             args[a++] = runId;
-            args[a++] = view.getUint32(at + 1, true);
+            args[a++] = seq;
             args[a++] = stepIter < 0 ? null : stepIter;
-            args[a++] = replaced[i - 1] ?? area.subarray(at + BATCH_HEADER_BYTES, at + len);
+            args[a++] = stored ?? area.subarray(start, end);
+            args[a++] = batchChecksum(runId, seq, stepIter < 0 ? null : stepIter, body, start, end);
           }
           insertRows(k).run(args);
           args.fill(null); // no view of the ring outlives the drain
@@ -165,7 +174,7 @@ function run(projections: LogProjections | null): void {
         const seq = view.getUint32(at + 1, true);
         const rewindIter = view.getInt32(at + 9, true);
         const rewindSeq = view.getInt32(at + 13, true);
-        if (rewindIter >= -1 && rewindSeq >= 0) insertRewind.run(runId, seq, rewindIter, rewindSeq);
+        if (rewindIter >= -1 && rewindSeq >= 0) insertRewind.run(runId, seq, rewindIter, rewindSeq, rewindChecksum(runId, seq, rewindIter, rewindSeq));
         if (rows === 0) first = m;
         rows++;
         lastSeq = seq;
@@ -173,7 +182,8 @@ function run(projections: LogProjections | null): void {
       } else if (kind === MSG_NAME) {
         // Rare (once per metric): copy out, since UTF-8 decoding wants unshared memory.
         const name = Buffer.from(area.slice(at + NAME_HEADER_BYTES, at + len)).toString('utf8');
-        insertName.run(runId, view.getUint32(at + 1, true), name);
+        const id = view.getUint32(at + 1, true);
+        insertName.run(runId, id, name, nameChecksum(runId, id, name));
       }
     }
     if (rows > 0) insertPending();

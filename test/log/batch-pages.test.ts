@@ -40,7 +40,7 @@ test('a page packed by SQLite holds exactly the rows, bytes included, that readi
         const expected = (db.prepare('SELECT seq, coalesce(step_iter, -1), hex(body) FROM batches WHERE run_id = 1 AND seq >= ? ORDER BY seq LIMIT ?').raw().all(gap, limit) as Array<[number, number, string]>).map(
           ([s, it, hex]) => [s, it, hex.toLowerCase()] as [number, number, string],
         );
-        const page = new BatchPageReader(db).read(1, gap, Number.MAX_SAFE_INTEGER, limit);
+        const page = new BatchPageReader(db, { checksums: false, path: 'test' }).read(1, gap, Number.MAX_SAFE_INTEGER, limit);
         assert.deepEqual(rowsOf(page), expected, encoding);
         db.close();
       }
