@@ -556,6 +556,8 @@ export abstract class TrainerBase {
     } catch (e) {
       failure ??= { e };
     }
+    // The outcome is the run's last event: a put after train() settles would be in no ledger.
+    this.#storage.close();
     if (this.#writer !== null) {
       try {
         await this.#writer.close();

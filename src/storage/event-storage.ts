@@ -16,6 +16,19 @@ export class UnknownMetricError extends TrainledgerError {
   }
 }
 
+/**
+ * A put (or step, or append) on an EventStorage after it was closed: after the `train()` that
+ * owned it returned. The run's outcome is already in the log; the event would be in neither.
+ */
+export class StorageClosedError extends TrainledgerError {
+  constructor(what: string, iter: number, status: string | null) {
+    super(
+      'ERR_STORAGE_CLOSED',
+      `${what}: this EventStorage is closed: ${status === null ? `it was closed at iteration ${iter}` : `its run ended (${status}) at iteration ${iter}`}, so this would be recorded neither in its state nor in the log; expected puts from runStep or a hook, before train() settles`,
+    );
+  }
+}
+
 export interface EventStorageOptions {
   /** Initial `iter` (detectron2's `EventStorage(start_iter)`). Default 0. */
   readonly startIter?: number;
@@ -70,6 +83,42 @@ function notANumber(name: string, value: unknown): InvalidArgumentError {
   );
 }
 
+/** String.prototype.isWellFormed (Node 20; not in the ES2022 lib this compiles against). */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+function notWellFormed(method: string, name: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `${method}: metric name ${JSON.stringify(name)} is not well-formed Unicode (it has a lone surrogate); expected a well-formed string, since the log stores names as UTF-8 and a lone surrogate would replay as U+FFFD`,
+  );
+}
+
+/** The name of the method that appends `e`, for an error message. */
+function putOf(e: TrainEvent): string {
+  if (e.type === 'histogram') return `putHistogram(${JSON.stringify(e.data.name)})`;
+  if (e.type === 'image') return `putImage(${JSON.stringify(e.data.name)})`;
+  return `append(${JSON.stringify(e.type)})`;
+}
+
+/**
+ * The sink of a closed storage: every put, step and append reaches the sink before it changes
+ * anything, so refusing them here costs the open storage's hot path nothing.
+ */
+class ClosedSink implements EventSink {
+  constructor(
+    readonly iter: number,
+    readonly status: string | null,
+  ) {}
+  scalar(name: string): void {
+    throw new StorageClosedError(`putScalar(${JSON.stringify(name)})`, this.iter, this.status);
+  }
+  step(): void {
+    throw new StorageClosedError('step()', this.iter, this.status);
+  }
+  event(e: TrainEvent): void {
+    throw new StorageClosedError(putOf(e), this.iter, this.status);
+  }
+}
+
 function notAName(name: unknown): InvalidArgumentError {
   return new InvalidArgumentError(`putScalar expects a non-empty metric name, got ${JSON.stringify(name)}`);
 }
@@ -101,7 +150,8 @@ export class EventStorage {
   // Hints of every name put so far, pending puts included: lets putScalar reject a changed hint
   // before the event reaches the log, so the log never holds an event the reducer refuses.
   readonly #hints = new Map<string, boolean>();
-  readonly #sink: EventSink | null;
+  // Replaced by a ClosedSink on close().
+  #sink: EventSink | null;
   readonly #onEvent: ((e: TrainEvent) => void) | null;
   readonly #listening: (() => boolean) | null;
   #prefix = '';
@@ -167,6 +217,10 @@ export class EventStorage {
       this.step(e.data.wallTime);
       return;
     }
+    // Histograms and images are rare and costly to build: their names are checked every time.
+    if ((e.type === 'histogram' || e.type === 'image') && !isWellFormed(e.data.name)) {
+      throw notWellFormed(e.type === 'histogram' ? 'putHistogram' : 'putImage', e.data.name);
+    }
     this.#sink?.event(e);
     this.#fold.apply(e);
     this.#applied();
@@ -193,9 +247,13 @@ export class EventStorage {
     else throw notAnIter(curIter, `putScalar(${JSON.stringify(full)}) curIter`);
     const hint = smoothingHint !== false;
     const known = this.#hints.get(full);
-    if (known === undefined) this.#hints.set(full, hint);
-    else if (known !== hint) throw new SmoothingHintMismatchError(full, known, hint);
+    // Names are interned here: a name is checked once, when first put, not on every put.
+    if (known === undefined) {
+      if (!isWellFormed(full)) throw notWellFormed('putScalar', full);
+    } else if (known !== hint) throw new SmoothingHintMismatchError(full, known, hint);
+    // A closed storage's sink throws here, before the hint or the state changes.
     this.#sink?.scalar(full, hint, iter, value);
+    if (known === undefined) this.#hints.set(full, hint);
     this.#fold.scalar(full, value, hint, iter);
     this.#applied();
     // The event object exists only for a listener: the log and the fold take its fields.
@@ -268,6 +326,29 @@ export class EventStorage {
     this.#fold.step(iter, wallTime);
     this.#applied();
     if (this.#onEvent !== null && (this.#listening === null || this.#listening())) this.#onEvent({ type: 'step', v: 1, data: { iter, wallTime } });
+  }
+
+  /**
+   * Ends this storage: every later put, step or append throws StorageClosedError; reads go on.
+   * TrainerBase closes its storage once the run's outcome is recorded, so nothing can be added
+   * to a run after `train()` settled. A storage built from this one's state is open.
+   *
+   * @example
+   * ```ts
+   * storage.close();
+   * storage.putScalar('late', 1); // throws StorageClosedError
+   * ```
+   */
+  close(): void {
+    if (this.closed) return;
+    const { info, iter } = this.state;
+    const ended = info.status === 'completed' || info.status === 'failed' || info.status === 'stopped';
+    this.#sink = new ClosedSink(ended ? (info.endIter ?? iter) : iter, ended ? info.status : null);
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#sink instanceof ClosedSink;
   }
 
   /**
