@@ -1,5 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LogCorruptError, LogVersionError, NotALogError } from './log-errors.js';
@@ -93,17 +94,70 @@ export interface OpenOptions {
  *
  * @example
  * ```ts
- * const db = openLogDatabase('runs/demo.sqlite', { create: true });
+ * const { db } = openLogDatabase('runs/demo.sqlite', { create: true });
  * ```
  */
-export function openLogDatabase(path: string, options: OpenOptions = {}): Database.Database {
+export function openLogDatabase(path: string, options: OpenOptions = {}): OpenedLog {
   const readonly = options.readonly ?? false;
   if (!existsSync(path) && (readonly || !options.create)) throw new LogNotFoundError(path);
   if (existsSync(path)) checkIsSqlite(path, readonly);
   else mkdirSync(dirname(path), { recursive: true });
+  if (!readonly) return { db: checkedOpen(path, path, false, options.create ?? false), privateCopy: null };
+  try {
+    return { db: checkedOpen(path, path, true, false), privateCopy: null };
+  } catch (e) {
+    if (!CANNOT_SHARE.has((e as { cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code ?? '')) throw e;
+  }
+  // A WAL-mode log is read through a `-shm` file beside it, which a read-only folder cannot hold
+  // (SQLite then cannot open it at all): read a private copy of the log and its WAL instead.
+  const copy = privateCopy(path);
+  try {
+    return { db: checkedOpen(join(copy, 'log.sqlite'), path, true, false), privateCopy: copy };
+  } catch (e) {
+    removePrivateCopy(copy);
+    throw e;
+  }
+}
+
+/** SQLite's answers when the folder of a WAL log cannot hold the shared-memory file. */
+const CANNOT_SHARE = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY_CANTINIT', 'SQLITE_READONLY_DIRECTORY', 'SQLITE_IOERR_LOCK', 'SQLITE_READONLY']);
+const COPIED = ['log.sqlite', 'log.sqlite-wal', 'log.sqlite-shm'] as const;
+
+/** An open log database; `privateCopy` is the temp folder it was read from, if it had to be copied. */
+export interface OpenedLog {
+  readonly db: Database.Database;
+  readonly privateCopy: string | null;
+}
+
+function privateCopy(path: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'trainledger-readonly-'));
+  try {
+    copyFileSync(path, join(dir, COPIED[0]));
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, join(dir, COPIED[1]));
+  } catch (e) {
+    removePrivateCopy(dir);
+    throw e;
+  }
+  return dir;
+}
+
+/**
+ * Removes a folder made by `privateCopy`: only the files it can hold, then the folder.
+ *
+ * @example
+ * ```ts
+ * removePrivateCopy(opened.privateCopy);
+ * ```
+ */
+export function removePrivateCopy(dir: string): void {
+  for (const f of COPIED) rmSync(join(dir, f), { force: true });
+  rmdirSync(dir);
+}
+
+function checkedOpen(file: string, path: string, readonly: boolean, create: boolean): Database.Database {
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly, fileMustExist: readonly || !options.create });
+    db = new Database(file, { readonly, fileMustExist: readonly || !create });
   } catch (e) {
     throw wrapSqliteError(e, path);
   }

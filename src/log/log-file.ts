@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { BatchPageReader, type BatchPage } from './batch-pages.js';
-import { openLogDatabase, wrapSqliteError } from './log-database.js';
+import { openLogDatabase, removePrivateCopy, wrapSqliteError } from './log-database.js';
 import { LogClosedError, LogCorruptError, UnknownRunError } from './log-errors.js';
 import { RunWriter, type RunWriterOptions } from './run-writer.js';
 import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
@@ -69,15 +69,21 @@ export class LogFile {
   /** Whether rows carry checksums (schema 3 on); an older log opened read-only has none. */
   readonly #crc: string;
 
-  private constructor(path: string, db: Database.Database, readonly: boolean) {
+  /** The temp folder a read-only folder's log is read from (see openLogDatabase), or null. */
+  readonly #privateCopy: string | null;
+
+  private constructor(path: string, db: Database.Database, readonly: boolean, privateCopy: string | null) {
     this.path = path;
     this.#db = db;
+    this.#privateCopy = privateCopy;
     this.readonly = readonly;
     this.#crc = (db.pragma('user_version', { simple: true }) as number) >= CHECKSUM_SCHEMA ? 'crc' : 'NULL';
   }
 
   /**
    * Opens a log; a writer creates the file and schema when missing and upgrades an older schema.
+   * A reader of a log in a read-only folder (where SQLite cannot keep its `-shm` file) reads a
+   * private copy of it, made in the temp folder and removed by `close()`.
    * Errors: `LogNotFoundError`, `NotALogError`, `LogCorruptError`, `LogVersionError`.
    *
    * @example
@@ -87,7 +93,8 @@ export class LogFile {
    */
   static open(path: string, options: LogOpenOptions = {}): LogFile {
     const readonly = options.readonly ?? false;
-    return new LogFile(path, openLogDatabase(path, { readonly, create: !readonly }), readonly);
+    const { db, privateCopy } = openLogDatabase(path, { readonly, create: !readonly });
+    return new LogFile(path, db, readonly, privateCopy);
   }
 
   #live(): Database.Database {
@@ -299,5 +306,6 @@ export class LogFile {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
+    if (this.#privateCopy !== null) removePrivateCopy(this.#privateCopy);
   }
 }

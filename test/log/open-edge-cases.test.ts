@@ -169,3 +169,46 @@ test('a committed step reaches the database file alone (what a power cut leaves)
   await w.close();
   log.close();
 });
+
+test('a log in a read-only folder is read whole, whether closed cleanly, killed, or without its -shm', async () => {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const { mkdirSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const src = tempDir();
+  const mnt = join(src, 'ro');
+  const cases = ['clean', 'killed', 'no-shm'];
+  for (const c of cases) mkdirSync(join(src, c));
+  const clean = LogFile.open(join(src, 'clean', 'a.sqlite'));
+  await writeSteps(clean, 'r', 50);
+  clean.close();
+  // A killed writer leaves its -wal and -shm: a child process writes 50 steps and is killed.
+  const child = `
+    import { LogFile } from ${JSON.stringify(new URL('../../src/log/log-file.ts', import.meta.url).pathname)};
+    const log = LogFile.open(process.argv[2]);
+    const w = log.createRun({ name: 'r' });
+    for (let i = 0; i < 50; i++) { w.scalar('loss', true, i, i / 2); w.step(i, 1000 + i); }
+    await w.flush();
+    process.kill(process.pid, 'SIGKILL');`;
+  const childFile = join(src, 'child.mts');
+  writeFileSync(childFile, child);
+  const ran = spawnSync(process.execPath, ['--import', 'tsx', childFile, join(src, 'killed', 'a.sqlite')], { encoding: 'utf8' });
+  assert.equal(ran.signal, 'SIGKILL', ran.stderr);
+  assert.ok(readdirSync(join(src, 'killed')).includes('a.sqlite-wal'), 'the killed writer left its WAL');
+  for (const f of ['a.sqlite', 'a.sqlite-wal']) copyFileSync(join(src, 'killed', f), join(src, 'no-shm', f));
+
+  mkdirSync(mnt);
+  execFileSync('mount', ['--bind', src, mnt]);
+  const copiesBefore = readdirSync(tmpdir()).filter((f) => f.startsWith('trainledger-readonly-')).length;
+  try {
+    execFileSync('mount', ['-o', 'remount,ro,bind', mnt]);
+    for (const c of cases) {
+      const reader = LogFile.open(join(mnt, c, 'a.sqlite'), { readonly: true });
+      const values = replayRun(reader, 1).state.metrics.histories[0]!.values();
+      reader.close();
+      assert.deepEqual(values.map((v) => v[0]), Array.from({ length: 50 }, (_, i) => i / 2), c);
+    }
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+  assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith('trainledger-readonly-')).length, copiesBefore, 'private copies are removed on close');
+});
