@@ -28,16 +28,53 @@ export class EmptyTrainingRangeError extends TrainledgerError {
   }
 }
 
-/** A hook threw; the original error is the `cause`. */
+export interface HookErrorOptions {
+  /** The lifecycle event a reactive hook was processing when it failed (its type). */
+  readonly event?: string | null;
+  /** @internal For subclasses: their code and message. */
+  readonly code?: string;
+  readonly message?: string;
+}
+
+/** Where a hook failed: `afterStep`, or for a reactive hook `afterStep (step-completed)`. */
+function where(phase: string, event: string | null): string {
+  return event === null || event === phase ? phase : `${phase} (${event})`;
+}
+
+/**
+ * A hook threw or rejected; the original error is the `cause`. For a reactive hook, `event` is
+ * the lifecycle event its pipeline was processing, and `phase` and `iter` are that event's.
+ */
 export class HookError extends TrainledgerError {
   readonly hook: string;
   readonly phase: string;
   readonly iter: number;
-  constructor(hook: string, phase: string, iter: number, cause: unknown) {
-    super('ERR_HOOK_FAILED', `hook ${hook} failed in ${phase} at iteration ${iter}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  /** The type of the lifecycle event a reactive hook was processing; null for a class hook. */
+  readonly event: string | null;
+  constructor(hook: string, phase: string, iter: number, cause: unknown, options: HookErrorOptions = {}) {
+    const event = options.event ?? null;
+    super(
+      options.code ?? 'ERR_HOOK_FAILED',
+      options.message ?? `hook ${hook} failed in ${where(phase, event)} at iteration ${iter}: ${(cause as Error)?.message ?? String(cause)}`,
+      cause === undefined ? undefined : { cause },
+    );
     this.hook = hook;
     this.phase = phase;
     this.iter = iter;
+    this.event = event;
+  }
+}
+
+/** A hook's promise did not settle within `hookTimeoutMs` (TrainerOptions, or its registration's). */
+export class HookTimeoutError extends HookError {
+  readonly timeoutMs: number;
+  constructor(hook: string, phase: string, iter: number, timeoutMs: number, event: string | null = null) {
+    super(hook, phase, iter, undefined, {
+      event,
+      code: 'ERR_HOOK_TIMEOUT',
+      message: `hook ${hook} did not settle within hookTimeoutMs=${timeoutMs} in ${where(phase, event)} at iteration ${iter}; expected its promise to settle sooner, or a larger hookTimeoutMs for it (its registration's hookTimeoutMs: null turns the limit off)`,
+    });
+    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { HookBase } from './hook-base.js';
 import type { LifecycleEvent } from './lifecycle-event.js';
-import { EmptyTrainingRangeError, HookError, TrainerBusyError } from './engine-errors.js';
+import { EmptyTrainingRangeError, HookError, HookTimeoutError, TrainerBusyError } from './engine-errors.js';
 import { localComm, type Comm } from './comm.js';
 import { EventStorage } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
@@ -14,7 +14,14 @@ import { InvalidArgumentError } from '../errors/trainledger-error.js';
 /**
  * A hook written as an RxJS pipeline: it receives the lifecycle events and returns an
  * observable whose subscription does the work. If the pipeline errors, the step fails, and if
- * it emits a promise, the loop awaits it before going on.
+ * it emits a promise, the loop awaits it before going on (for a `metric-recorded` event, before
+ * the next phase). The failure names the event the pipeline was processing: the one it was fed,
+ * for an error raised or a promise emitted while it was fed; else (work of a mergeMap,
+ * concatMap, delay...) the last event it was fed when the error arrived. The loop gives such
+ * work one microtask turn after each phase, so a rejection due at once names its own step.
+ * When training ends the pipeline's input completes, and `train()` waits for the pipeline to
+ * complete: a pipeline that never completes then is a hook that never settles (see
+ * `hookTimeoutMs`).
  *
  * @example
  * ```ts
@@ -40,6 +47,29 @@ export interface TrainerOptions {
   /** Samples each metric history keeps. Default 1,000,000. */
   readonly maxLength?: number;
   readonly comm?: Comm;
+  /**
+   * How long (ms) a hook's promise may take before its step fails with HookTimeoutError: one
+   * returned by a class hook's method, emitted by a reactive hook, or a reactive pipeline
+   * completing after training. A registration can set its own (`{ hook, hookTimeoutMs }`).
+   * Default: none, and a hook that never settles hangs `train()`.
+   */
+  readonly hookTimeoutMs?: number;
+}
+
+/** A hook with options of its own, for `register`. */
+export interface HookRegistration {
+  readonly hook: HookBase | ReactiveHook;
+  /** Overrides TrainerOptions.hookTimeoutMs for this hook; null: no limit for it. */
+  readonly hookTimeoutMs?: number | null;
+}
+
+/** Largest delay a Node timer keeps (a longer one fires after 1 ms). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+function checkTimeout(ms: unknown, what: string): void {
+  if (typeof ms !== 'number' || !(ms > 0 && ms <= MAX_TIMEOUT_MS)) {
+    throw new InvalidArgumentError(`${what} must be a number of milliseconds in (0, ${MAX_TIMEOUT_MS}], got ${typeof ms === 'string' ? JSON.stringify(ms) : String(ms)}`);
+  }
 }
 
 /** A resume point prepared by `resumeOrLoad`: continue run `runId` from `state`. */
@@ -61,38 +91,83 @@ export interface TrainerState {
 type Phase = 'beforeTrain' | 'beforeStep' | 'afterBackward' | 'afterStep' | 'afterTrain';
 
 class ClassEntry {
-  constructor(readonly hook: HookBase) {}
+  constructor(
+    readonly hook: HookBase,
+    /** undefined: the trainer's hookTimeoutMs; null: none. */
+    readonly timeoutMs: number | null | undefined,
+  ) {}
+}
+
+/** What a reactive pipeline does outside the loop's call to it, handed to the trainer. */
+interface ReactiveSink {
+  /** It errored between feeds, while `event` was the last it had been fed. */
+  failed(entry: ReactiveEntry, event: LifecycleEvent, error: unknown): void;
+  /** It emitted a promise the loop must await, for `event`. */
+  track(entry: ReactiveEntry, event: LifecycleEvent, promise: Promise<unknown>): void;
 }
 
 class ReactiveEntry {
   readonly fn: ReactiveHook;
+  readonly timeoutMs: number | null | undefined;
   #subject: Subject<LifecycleEvent> | null = null;
   #subscription: Subscription | null = null;
+  #sink: ReactiveSink | null = null;
+  /** The event being fed: what an error or promise raised synchronously belongs to. */
+  #feeding: LifecycleEvent | null = null;
+  /** The last event fed: what an error arriving between feeds is attributed to. */
+  #lastFed: LifecycleEvent | null = null;
   #error: { readonly e: unknown } | null = null;
   #promises: Promise<unknown>[] = [];
+  #done: Promise<void> = Promise.resolve();
+  #settle: () => void = () => {};
 
-  constructor(fn: ReactiveHook) {
+  constructor(fn: ReactiveHook, timeoutMs: number | null | undefined) {
     this.fn = fn;
+    this.timeoutMs = timeoutMs;
   }
 
-  start(): void {
+  /** Subscribes the pipeline; what it does while subscribing belongs to `first` (train-started). */
+  start(sink: ReactiveSink, first: LifecycleEvent): void {
+    this.#sink = sink;
     this.#error = null;
+    this.#promises = [];
+    this.#lastFed = null;
     this.#subject = new Subject<LifecycleEvent>();
-    this.#subscription = this.fn(this.#subject.asObservable()).subscribe({
-      next: (v) => {
-        if (v instanceof Promise) this.#promises.push(v);
-      },
-      // RxJS would report this asynchronously; we capture it and rethrow it in the loop.
-      error: (e: unknown) => {
-        this.#error = { e };
-      },
-    });
+    this.#done = new Promise<void>((resolve) => (this.#settle = resolve));
+    this.#feeding = first;
+    try {
+      this.#subscription = this.fn(this.#subject.asObservable()).subscribe({
+        next: (v) => {
+          if (!isPromise(v)) return;
+          if (this.#feeding !== null) this.#promises.push(v);
+          else this.#sink?.track(this, this.#lastFed ?? first, v);
+        },
+        // RxJS would report this asynchronously; we capture it and raise it in the loop.
+        error: (e: unknown) => {
+          this.#settle();
+          if (this.#feeding !== null) this.#error ??= { e };
+          else this.#sink?.failed(this, this.#lastFed ?? first, e);
+        },
+        complete: () => this.#settle(),
+      });
+    } finally {
+      this.#feeding = null;
+    }
+    this.#raise();
   }
 
   /** Feeds one event; throws what the pipeline threw; returns a promise if it emitted any. */
   feed(e: LifecycleEvent): void | Promise<unknown> {
-    this.#subject?.next(e);
-    if (this.#error !== null) throw this.#error.e;
+    const subject = this.#subject;
+    if (subject === null) return;
+    this.#feeding = e;
+    try {
+      subject.next(e);
+    } finally {
+      this.#feeding = null;
+      this.#lastFed = e;
+    }
+    this.#raise();
     if (this.#promises.length > 0) {
       const all = Promise.all(this.#promises);
       this.#promises = [];
@@ -100,11 +175,31 @@ class ReactiveEntry {
     }
   }
 
+  #raise(): void {
+    const error = this.#error;
+    if (error !== null) {
+      this.#error = null;
+      throw error.e;
+    }
+  }
+
+  /**
+   * Completes the pipeline's input; resolves once the pipeline completed or errored (an error
+   * goes to the sink), so work it still had in flight (a mergeMap's promises) is waited for.
+   */
+  complete(): Promise<void> {
+    this.#subject?.complete();
+    return this.#done;
+  }
+
   stop(): void {
     this.#subscription?.unsubscribe();
     this.#subject?.complete();
+    this.#settle();
     this.#subscription = null;
     this.#subject = null;
+    this.#sink = null;
+    this.#lastFed = null;
   }
 }
 
@@ -143,6 +238,36 @@ function hookName(entry: Entry): string {
   return entry instanceof ClassEntry ? entry.hook.constructor.name : entry.fn.name || 'reactive hook';
 }
 
+/** The phase a lifecycle event is delivered in (a metric event: whenever it is put). */
+function phaseOf(e: LifecycleEvent): string {
+  switch (e.type) {
+    case 'train-started':
+      return 'beforeTrain';
+    case 'step-started':
+      return 'beforeStep';
+    case 'backward-completed':
+      return 'afterBackward';
+    case 'step-completed':
+      return 'afterStep';
+    case 'metric-recorded':
+      return 'metric-recorded';
+    default:
+      return 'afterTrain';
+  }
+}
+
+/** A hook's promise outlived its hookTimeoutMs (turned into a HookTimeoutError by #fail). */
+class TimedOut {
+  constructor(readonly ms: number) {}
+}
+
+/** A reactive pipeline's failure outside the loop's call to it, with the event it belongs to. */
+interface AsyncFailure {
+  readonly entry: ReactiveEntry;
+  readonly event: LifecycleEvent;
+  readonly error: unknown;
+}
+
 /**
  * The training loop with hooks (detectron2's TrainerBase), with the lifecycle as an observable
  * and every metric recorded in an append-only log.
@@ -162,8 +287,11 @@ function hookName(entry: Entry): string {
  * ```
  *
  * Hooks (class or reactive) run in registration order. An error thrown by any hook or by
- * runStep fails the step at once: it is recorded in the log (`hook-failed`, `run-failed`),
- * afterTrain still runs, and `train()` rejects with it.
+ * runStep, a rejected hook promise, or one past `hookTimeoutMs`, fails the step at once: it is
+ * recorded in the log (`hook-failed`, `run-failed`), afterTrain still runs, and `train()`
+ * rejects with it. No error of a hook is dropped: what a reactive pipeline raises on its own
+ * time is raised at the loop's next settle point (after each phase), at the latest once its
+ * input completed after afterTrain; the storage is then closed.
  *
  * @example
  * ```ts
@@ -194,10 +322,29 @@ export abstract class TrainerBase {
   #ownsLog = false;
   #resume: ResumePoint | null = null;
   #lastStepEnd = NaN;
-  /** An async reactive hook's rejection on a metric event, raised at the next phase. */
-  #deferred: { readonly entry: Entry; readonly error: unknown } | null = null;
+  /** A reactive pipeline's failure outside the loop's call to it: raised at the next settle point. */
+  #asyncFailure: AsyncFailure | null = null;
+  /** Promises of reactive hooks the loop has yet to await (they never reject: see track). */
+  #pending: Promise<void>[] | null = null;
+  readonly #hookTimeoutMs: number | undefined;
+  readonly #sink: ReactiveSink = {
+    failed: (entry, event, error) => {
+      this.#asyncFailure ??= { entry, event, error };
+    },
+    track: (entry, event, promise) => {
+      const settled = this.#timed(promise, entry).then(
+        () => undefined,
+        (error: unknown) => {
+          this.#asyncFailure ??= { entry, event, error };
+        },
+      );
+      (this.#pending ??= []).push(settled);
+    },
+  };
 
   constructor(options: TrainerOptions = {}) {
+    if (options.hookTimeoutMs !== undefined) checkTimeout(options.hookTimeoutMs, 'hookTimeoutMs');
+    this.#hookTimeoutMs = options.hookTimeoutMs;
     this.options = options;
     this.comm = options.comm ?? localComm;
     this.#storage = new EventStorage({ maxLength: options.maxLength });
@@ -241,30 +388,41 @@ export abstract class TrainerBase {
 
   /**
    * Registers hooks (class hooks or reactive hooks) after those already registered; null and
-   * undefined entries are dropped. The handle removes them again.
+   * undefined entries are dropped. A hook can come with options of its own, as
+   * `{ hook, hookTimeoutMs }`. The handle removes them again.
    *
    * @example
    * ```ts
    * const handle = trainer.register(new IterationTimer(), (e$) => e$.pipe(ofType('step-completed'), every(10), tap(log)));
+   * trainer.register({ hook: new PeriodicCheckpointer('ckpt', 1000), hookTimeoutMs: 600_000 });
    * handle.remove();
    * ```
    */
-  register(...hooks: ReadonlyArray<HookBase | ReactiveHook | null | undefined>): HookHandle {
+  register(...hooks: ReadonlyArray<HookBase | ReactiveHook | HookRegistration | null | undefined>): HookHandle {
     const added: Entry[] = [];
-    for (const h of hooks) {
-      if (h === null || h === undefined) continue;
+    for (const item of hooks) {
+      if (item === null || item === undefined) continue;
+      let h: unknown = item;
+      let timeoutMs: number | null | undefined;
+      if (typeof item === 'object' && !(item instanceof HookBase)) {
+        h = item.hook;
+        timeoutMs = item.hookTimeoutMs;
+        if (timeoutMs !== undefined && timeoutMs !== null) checkTimeout(timeoutMs, 'register(): hookTimeoutMs');
+      }
       if (h instanceof HookBase) {
         h.attach(this);
-        added.push(new ClassEntry(h));
+        added.push(new ClassEntry(h, timeoutMs));
       } else if (typeof h === 'function') {
-        added.push(new ReactiveEntry(h));
+        added.push(new ReactiveEntry(h as ReactiveHook, timeoutMs));
       } else {
-        throw new InvalidArgumentError(`register() takes HookBase instances or functions (reactive hooks), got ${typeof h}`);
+        throw new InvalidArgumentError(`register() takes HookBase instances, functions (reactive hooks) or { hook, hookTimeoutMs }, got ${h === null ? 'null' : typeof h}`);
       }
     }
     this.#entries = [...this.#entries, ...added];
     this.#reindex();
-    if (this.#busy) for (const e of added) if (e instanceof ReactiveEntry) e.start();
+    if (this.#busy) {
+      for (const e of added) if (e instanceof ReactiveEntry) e.start(this.#sink, { type: 'train-started', iter: this.iter, startIter: this.startIter, maxIter: this.maxIter });
+    }
     return {
       remove: () => {
         this.#entries = this.#entries.filter((e) => !added.includes(e));
@@ -302,16 +460,66 @@ export abstract class TrainerBase {
     if (this.#events.observed) this.#events.next(e);
   }
 
-  #fail(entry: Entry, phase: string, error: unknown): never {
+  /**
+   * Records a hook's failure (`hook-failed`) and throws it as a HookError. A reactive hook's
+   * failure is named after the event it belongs to (`event`), whose step may be over.
+   */
+  #fail(entry: Entry, phase: string, error: unknown, event: LifecycleEvent | null = null): never {
     if (error instanceof HookError) throw error;
     const name = hookName(entry);
-    const err = new HookError(name, phase, this.iter, error);
+    const reactive = entry instanceof ReactiveEntry && event !== null;
+    const at = reactive ? phaseOf(event) : phase;
+    const iter = reactive ? event.iter : this.iter;
+    const type = reactive ? event.type : null;
+    const err = error instanceof TimedOut ? new HookTimeoutError(name, at, iter, error.ms, type) : new HookError(name, at, iter, error, { event: type });
     this.#storage.append({
       type: 'hook-failed',
       v: 1,
-      data: { hook: name, phase, iter: this.iter, message: err.message, stack: (error as Error)?.stack },
+      data: { hook: name, phase: at, iter, message: err.message, stack: (error instanceof TimedOut ? err : (error as Error))?.stack },
     });
     throw err;
+  }
+
+  /**
+   * `p`, or when the hook has a timeout, a promise that rejects with TimedOut once it passes.
+   * Only hooks that return a promise get here: synchronous hooks never arm a timer.
+   */
+  #timed<T>(p: Promise<T>, entry: Entry): Promise<T> {
+    const ms = entry.timeoutMs === undefined ? this.#hookTimeoutMs : entry.timeoutMs;
+    if (ms === undefined || ms === null) return p;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimedOut(ms)), ms);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /**
+   * A settle point, after each phase while reactive hooks are registered: gives their async work
+   * one microtask turn, awaits the promises they emitted outside the loop's calls (metric
+   * events), and raises the first failure of that work, named after its event.
+   */
+  async #settleReactive(): Promise<void> {
+    // A rejection already due inside a pipeline (mergeMap of an async function) lands now,
+    // while the step it belongs to is still the current one.
+    await undefined;
+    for (let pending = this.#pending; pending !== null; pending = this.#pending) {
+      this.#pending = null;
+      await Promise.all(pending);
+    }
+    const failure = this.#asyncFailure;
+    if (failure !== null) {
+      this.#asyncFailure = null;
+      this.#fail(failure.entry, phaseOf(failure.event), failure.error, failure.event);
+    }
   }
 
   /**
@@ -320,20 +528,15 @@ export abstract class TrainerBase {
    */
   #run(hooks: PhaseHooks, event: LifecycleEvent | null): void | Promise<void> {
     const calls = hooks.calls;
-    // Nothing to run or to raise: the common case for afterBackward, kept cheap.
-    if (calls.length === 0 && event === null && this.#deferred === null) return;
-    const deferred = this.#deferred;
-    if (deferred !== null) {
-      this.#deferred = null;
-      this.#fail(deferred.entry, 'metric-recorded', deferred.error);
-    }
+    // Nothing to run: the common case for afterBackward, kept cheap.
+    if (calls.length === 0 && event === null) return;
     if (event !== null) this.#emit(event);
     for (let i = 0; i < calls.length; i++) {
       let r: unknown;
       try {
         r = calls[i]!(event);
       } catch (e) {
-        this.#fail(hooks.entries[i]!, hooks.phase, e);
+        this.#fail(hooks.entries[i]!, hooks.phase, e, event);
       }
       if (isPromise(r)) return this.#continueAsync(hooks, event, i, r);
     }
@@ -341,15 +544,16 @@ export abstract class TrainerBase {
 
   async #continueAsync(hooks: PhaseHooks, event: LifecycleEvent | null, at: number, pending: Promise<unknown>): Promise<void> {
     try {
-      await pending;
+      await this.#timed(pending, hooks.entries[at]!);
     } catch (e) {
-      this.#fail(hooks.entries[at]!, hooks.phase, e);
+      this.#fail(hooks.entries[at]!, hooks.phase, e, event);
     }
     for (let i = at + 1; i < hooks.calls.length; i++) {
       try {
-        await hooks.calls[i]!(event);
+        const r = hooks.calls[i]!(event);
+        if (isPromise(r)) await this.#timed(r, hooks.entries[i]!);
       } catch (e) {
-        this.#fail(hooks.entries[i]!, hooks.phase, e);
+        this.#fail(hooks.entries[i]!, hooks.phase, e, event);
       }
     }
   }
@@ -427,14 +631,14 @@ export abstract class TrainerBase {
     this.#emit(e);
     for (const entry of this.#entries) {
       if (!(entry instanceof ReactiveEntry)) continue;
+      let r: void | Promise<unknown>;
       try {
-        const r = entry.feed(e);
-        // A put cannot await; a rejection is kept and fails the run at the next phase that runs
-        // after it settles (a synchronous loop lets promises settle when it yields, every 100 ms).
-        if (isPromise(r)) r.catch((err: unknown) => (this.#deferred ??= { entry, error: err }));
+        r = entry.feed(e);
       } catch (err) {
-        this.#fail(entry, 'metric-recorded', err);
+        this.#fail(entry, 'metric-recorded', err, e);
       }
+      // A put cannot await: the loop awaits the promise at its next settle point.
+      if (isPromise(r)) this.#sink.track(entry, e, r);
     }
   }
 
@@ -456,15 +660,25 @@ export abstract class TrainerBase {
     if (startIter >= maxIter) throw new EmptyTrainingRangeError(startIter, maxIter);
     this.#busy = true;
     this.#stopReason = null;
-    this.#deferred = null;
+    this.#asyncFailure = null;
+    this.#pending = null;
     this.iter = this.startIter = startIter;
     this.maxIter = maxIter;
     let failure: { readonly e: unknown } | null = null;
     try {
       this.#startRun(startIter, maxIter);
-      for (const e of this.#entries) if (e instanceof ReactiveEntry) e.start();
-      const r0 = this.#run(this.#byPhase.beforeTrain, { type: 'train-started', iter: startIter, startIter, maxIter });
+      const started: LifecycleEvent = { type: 'train-started', iter: startIter, startIter, maxIter };
+      for (const e of this.#entries) {
+        if (!(e instanceof ReactiveEntry)) continue;
+        try {
+          e.start(this.#sink, started);
+        } catch (err) {
+          this.#fail(e, 'beforeTrain', err, started);
+        }
+      }
+      const r0 = this.#run(this.#byPhase.beforeTrain, started);
       if (r0) await r0;
+      if (this.#hasReactive) await this.#settleReactive();
       let lastYield = performance.now();
       // Wall time = the monotonic clock + this offset, re-anchored to Date.now() at every yield:
       // the loop reads one clock per step (a read costs ~0.1-0.2 µs here, several per step add up).
@@ -474,10 +688,13 @@ export abstract class TrainerBase {
       for (; this.iter < maxIter; this.iter++) {
         const r1 = this.#run(this.#byPhase.beforeStep, hasStepEvents() ? { type: 'step-started', iter: this.iter } : null);
         if (r1) await r1;
+        if (this.#hasReactive) await this.#settleReactive();
         const r2 = this.runStep();
         if (r2) await r2;
+        if (this.#hasReactive) await this.#settleReactive();
         const r3 = this.#run(this.#byPhase.afterStep, hasStepEvents() ? { type: 'step-completed', iter: this.iter } : null);
         if (r3) await r3;
+        if (this.#hasReactive) await this.#settleReactive();
         const now = performance.now();
         this.#lastStepEnd = now;
         // This keeps the invariant: in every hook of iteration k, storage.iter === trainer.iter === k.
@@ -493,13 +710,10 @@ export abstract class TrainerBase {
           wallOffset = Date.now() - lastYield;
         }
       }
-      // Let pending async hook work settle, so a late rejection fails this run, not the next.
-      if (this.#hasReactive) await new Promise((resolve) => setImmediate(resolve));
-      // (Set from a promise callback: control-flow analysis cannot see that.)
-      const deferred = this.#deferred as { readonly entry: Entry; readonly error: unknown } | null;
-      if (deferred !== null) {
-        this.#deferred = null;
-        this.#fail(deferred.entry, 'metric-recorded', deferred.error);
+      // Let async hook work that is already due land before the outcome is decided.
+      if (this.#hasReactive) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.#settleReactive();
       }
     } catch (e) {
       failure = { e };
@@ -519,16 +733,35 @@ export abstract class TrainerBase {
   async #afterTrain(outcome: LifecycleEvent, failure: { readonly e: unknown } | null): Promise<{ readonly e: unknown } | null> {
     this.#emit(outcome);
     const { entries, calls } = this.#byPhase.afterTrain;
+    const failed = (entry: Entry, e: unknown): void => {
+      try {
+        this.#fail(entry, 'afterTrain', e, outcome);
+      } catch (wrapped) {
+        failure ??= { e: wrapped };
+      }
+    };
     for (let i = 0; i < calls.length; i++) {
       try {
-        await calls[i]!(outcome);
+        const r = calls[i]!(outcome);
+        if (isPromise(r)) await this.#timed(r, entries[i]!);
       } catch (e) {
-        try {
-          this.#fail(entries[i]!, 'afterTrain', e);
-        } catch (wrapped) {
-          failure ??= { e: wrapped };
-        }
+        failed(entries[i]!, e);
       }
+    }
+    // Pipelines may still have work in flight (a mergeMap's promises): complete their input and
+    // wait for them to complete, so what fails there fails this run instead of being dropped.
+    for (const e of this.#entries) {
+      if (!(e instanceof ReactiveEntry)) continue;
+      try {
+        await this.#timed(e.complete(), e);
+      } catch (err) {
+        failed(e, err);
+      }
+    }
+    try {
+      await this.#settleReactive();
+    } catch (wrapped) {
+      failure ??= { e: wrapped };
     }
     for (const e of this.#entries) if (e instanceof ReactiveEntry) e.stop();
     // Writers on the log's writer thread made their last write above: wait for it, so that a
