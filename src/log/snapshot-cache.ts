@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { crc32c } from '../util/crc32c.js';
 import { HISTORY_BLOCK_SIZE, HistoryBuffer } from '../storage/history-buffer.js';
 import type { MetricsTable, RunInfoState, StorageState } from '../storage/storage-state.js';
 import type { LogFile } from './log-file.js';
@@ -7,11 +8,13 @@ import { onTimeline, type SeqRange } from './timeline.js';
 import { jsonReplacer, jsonReviver } from './batch-codec.js';
 
 /**
- * Cache file format, kept in its `user_version`: a file of another format is deleted and
+ * Cache file format, kept in its `user_version`: a cache of another format is deleted and
  * rebuilt. 2: samples stored in blocks aligned with the histories' chunks, read back without
- * a copy.
+ * a copy. 3: a checksum on every snapshot and block (a damaged one is ignored, never read).
  */
-const FORMAT = 2;
+const FORMAT = 3;
+/** Marks a file as a trainledger snapshot cache (`PRAGMA application_id`, "tlsc"). */
+const APPLICATION_ID = 0x746c7363;
 /** Series number of the step times in the blocks table (metrics are 0, 1, ...). */
 const STEPS_SERIES = -1;
 const BLOCK = HISTORY_BLOCK_SIZE;
@@ -67,6 +70,8 @@ export class SnapshotCache {
   readonly #db: Database.Database;
   readonly #logId: string;
   #nextBoundary = 0;
+  /** Set once the cache failed (full disk, damage): from then on the replay runs without it. */
+  #broken = false;
   /** The snapshot the next one is a delta of, with what it held. */
   #parent: Parent | null = null;
 
@@ -91,31 +96,40 @@ export class SnapshotCache {
     const row = log.database.prepare("SELECT value FROM meta WHERE key = 'log_id'").get() as { value: string } | undefined;
     const logId = row?.value ?? 'unknown';
     try {
+      // Never touch a file this project did not make: a stranger at the cache's path means no cache.
+      if (existsSync(path) && ownership(path) === 'foreign') return null;
       let db = new Database(path);
+      db.pragma('busy_timeout = 10000');
       if (db.pragma('user_version', { simple: true }) !== FORMAT) {
         const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
         if (tables > 0) {
-          // Another format (or not a cache at all): start over, so the page size below applies.
+          // Our cache in an older format: start over, so the page size below applies.
           db.close();
           for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
           db = new Database(path);
+          db.pragma('busy_timeout = 10000');
         }
         // Big pages: a block (48 KiB) fits in one, so it is read in place, not reassembled.
         db.pragma('page_size = 65536');
         db.pragma('journal_mode = WAL');
-        db.exec(`CREATE TABLE snapshots (
-          log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL, iter INTEGER NOT NULL,
-          parent_seq INTEGER, header TEXT NOT NULL, info TEXT NOT NULL,
-          PRIMARY KEY (log_id, run_id, seq)) WITHOUT ROWID;
-        CREATE TABLE blocks (
-          id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL,
-          series INTEGER NOT NULL, block INTEGER NOT NULL, lo INTEGER NOT NULL, vals BLOB NOT NULL, iters BLOB NOT NULL);
-        CREATE INDEX blocks_of_snapshot ON blocks (log_id, run_id, seq, series, block);`);
-        db.pragma(`user_version = ${FORMAT}`);
+        // Several readers may build the cache at once: one creates the tables, the others find them.
+        db.transaction(() => {
+          db.exec(`CREATE TABLE IF NOT EXISTS snapshots (
+            log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL, iter INTEGER NOT NULL,
+            parent_seq INTEGER, header TEXT NOT NULL, info TEXT NOT NULL, crc INTEGER NOT NULL,
+            PRIMARY KEY (log_id, run_id, seq)) WITHOUT ROWID;
+          CREATE TABLE IF NOT EXISTS blocks (
+            id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+            series INTEGER NOT NULL, block INTEGER NOT NULL, lo INTEGER NOT NULL, vals BLOB NOT NULL, iters BLOB NOT NULL,
+            crc INTEGER NOT NULL);
+          CREATE INDEX IF NOT EXISTS blocks_of_snapshot ON blocks (log_id, run_id, seq, series, block);`);
+          db.pragma(`application_id = ${APPLICATION_ID}`);
+          db.pragma(`user_version = ${FORMAT}`);
+        }).immediate();
       } else {
         db.pragma('journal_mode = WAL');
       }
-      db.pragma('synchronous = OFF'); // a cache: losing it costs only time
+      db.pragma('synchronous = OFF'); // a cache: losing it costs only time, and checksums catch damage
       db.pragma('mmap_size = 1073741824');
       // A cache from another log that had this path is useless: drop it. Looked for in the
       // small table first: deleting from the blocks table scans every block.
@@ -123,7 +137,7 @@ export class SnapshotCache {
         db.transaction(() => {
           db.prepare('DELETE FROM snapshots WHERE log_id != ?').run(logId);
           db.prepare('DELETE FROM blocks WHERE log_id != ?').run(logId);
-        })();
+        }).immediate();
       }
       return new SnapshotCache(path, db, logId, options.interval ?? 5000);
     } catch {
@@ -135,6 +149,17 @@ export class SnapshotCache {
    * The latest cached state on the given timeline, taken after a step ≤ `untilIter`.
    */
   nearest(runId: number, ranges: readonly SeqRange[], untilIter?: number): Loaded | null {
+    if (this.#broken) return null;
+    try {
+      return this.#nearest(runId, ranges, untilIter);
+    } catch {
+      // The cache is never a reason for a read to fail: without it, the replay starts from the log.
+      this.#broken = true;
+      return null;
+    }
+  }
+
+  #nearest(runId: number, ranges: readonly SeqRange[], untilIter?: number): Loaded | null {
     const rows = this.#db
       .prepare('SELECT seq, iter FROM snapshots WHERE log_id = ? AND run_id = ? ORDER BY seq DESC')
       .raw()
@@ -155,46 +180,62 @@ export class SnapshotCache {
 
   /** Whether the replay should offer its state now (it crossed the next interval boundary). */
   wants(iter: number): boolean {
-    return iter >= this.#nextBoundary;
+    return !this.#broken && iter >= this.#nextBoundary;
   }
 
   /** Stores the state after batch `seq` (no-op if present). */
   offer(runId: number, seq: number, state: StorageState): void {
     this.#nextBoundary = (Math.floor(state.iter / this.interval) + 1) * this.interval;
+    try {
+      this.#offer(runId, seq, state);
+    } catch {
+      // A full disk or a busy cache costs only the snapshot, never the read that offered it.
+      this.#broken = true;
+    }
+  }
+
+  #offer(runId: number, seq: number, state: StorageState): void {
     const m = state.metrics;
     const counts = m.histories.map((h) => h.count);
-    const exists = this.#db.prepare('SELECT 1 FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?').get(this.#logId, runId, seq);
-    if (!exists) {
-      const parent = this.#parent !== null && this.#parent.runId === runId ? this.#parent : null;
-      const header: Header = {
-        iter: state.iter,
-        maxLength: state.maxLength,
-        series: m.names.map((name, i) => ({ name, hint: m.hints[i]!, count: m.histories[i]!.count, globalAvg: m.histories[i]!.globalAvg })),
-        steps: { count: state.stepTimes.count, globalAvg: state.stepTimes.globalAvg },
-      };
-      const insertBlock = this.#db.prepare('INSERT INTO blocks (log_id, run_id, seq, series, block, lo, vals, iters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-      this.#db.transaction(() => {
-        this.#db
-          .prepare('INSERT INTO snapshots (log_id, run_id, seq, iter, parent_seq, header, info) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(this.#logId, runId, seq, state.iter, parent?.seq ?? null, JSON.stringify(header, jsonReplacer), JSON.stringify(state.info, jsonReplacer));
+    const parent = this.#parent !== null && this.#parent.runId === runId ? this.#parent : null;
+    const header: Header = {
+      iter: state.iter,
+      maxLength: state.maxLength,
+      series: m.names.map((name, i) => ({ name, hint: m.hints[i]!, count: m.histories[i]!.count, globalAvg: m.histories[i]!.globalAvg })),
+      steps: { count: state.stepTimes.count, globalAvg: state.stepTimes.globalAvg },
+    };
+    const headerText = JSON.stringify(header, jsonReplacer);
+    const infoText = JSON.stringify(state.info, jsonReplacer);
+    const insertBlock = this.#db.prepare('INSERT INTO blocks (log_id, run_id, seq, series, block, lo, vals, iters, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const block = (series: number, b: { block: number; lo: number; values: Float64Array; iters: Uint32Array }): void => {
+      const vals = bytesOf(b.values);
+      const iters = bytesOf(b.iters);
+      insertBlock.run(this.#logId, runId, seq, series, b.block, b.lo, vals, iters, blockChecksum(b.lo, vals, iters));
+    };
+    // Immediate, and the snapshot row first: a reader that offers the same snapshot at the same
+    // time waits, then finds it there and adds nothing.
+    this.#db
+      .transaction(() => {
+        const added = this.#db
+          .prepare('INSERT OR IGNORE INTO snapshots (log_id, run_id, seq, iter, parent_seq, header, info, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(this.#logId, runId, seq, state.iter, parent?.seq ?? null, headerText, infoText, textChecksum(headerText, infoText)).changes;
+        if (added === 0) return;
         // Positions are stable along a timeline (metrics are only ever added at the end), so
         // metric i here is metric i of the parent, when the parent has one.
         m.histories.forEach((h, i) => {
           const since = parent !== null && i < parent.counts.length ? parent.counts[i]! : 0;
-          for (const b of newBlocks(h, since)) insertBlock.run(this.#logId, runId, seq, i, b.block, b.lo, bytesOf(b.values), bytesOf(b.iters));
+          for (const b of newBlocks(h, since)) block(i, b);
         });
-        for (const b of newBlocks(state.stepTimes, parent?.steps ?? 0)) {
-          insertBlock.run(this.#logId, runId, seq, STEPS_SERIES, b.block, b.lo, bytesOf(b.values), bytesOf(b.iters));
-        }
-      })();
-    }
+        for (const b of newBlocks(state.stepTimes, parent?.steps ?? 0)) block(STEPS_SERIES, b);
+      })
+      .immediate();
     this.#parent = { runId, seq, counts, steps: state.stepTimes.count };
   }
 
   #load(runId: number, seq: number): Loaded | null {
-    const snapshot = this.#db.prepare('SELECT parent_seq, header, info FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?');
-    const top = snapshot.get(this.#logId, runId, seq) as { parent_seq: number | null; header: string; info: string } | undefined;
-    if (top === undefined) return null;
+    const snapshot = this.#db.prepare('SELECT parent_seq, header, info, crc FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?');
+    const top = snapshot.get(this.#logId, runId, seq) as { parent_seq: number | null; header: string; info: string; crc: number } | undefined;
+    if (top === undefined || top.crc !== textChecksum(top.header, top.info)) return null;
     const header = JSON.parse(top.header, jsonReviver) as Header;
     const info = JSON.parse(top.info, jsonReviver) as RunInfoState;
     const all = [...header.series.map((s) => ({ count: s.count, maxLength: header.maxLength })), { count: header.steps.count, maxLength: Number.MAX_SAFE_INTEGER }];
@@ -225,11 +266,12 @@ export class SnapshotCache {
     // thousand.
     const ids = wanted.flatMap((w) => w.ids as number[]);
     const rows = new Map<number, [number, Buffer, Buffer]>();
-    for (const [id, lo, vals, iters] of this.#db
-      .prepare('SELECT id, lo, vals, iters FROM blocks WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id')
+    for (const [id, lo, vals, iters, crc] of this.#db
+      .prepare('SELECT id, lo, vals, iters, crc FROM blocks WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id')
       .raw()
-      .iterate(JSON.stringify(ids)) as IterableIterator<[number, number, Buffer, Buffer]>) {
-      rows.set(id, [lo, vals, iters]);
+      .iterate(JSON.stringify(ids)) as IterableIterator<[number, number, Buffer, Buffer, number]>) {
+      // A damaged block is left out, so the load falls back below, as for a vanished one.
+      if (crc === blockChecksum(lo, vals, iters)) rows.set(id, [lo, vals, iters]);
     }
     let histories: HistoryBuffer[];
     try {
@@ -281,6 +323,43 @@ function newBlocks(h: HistoryBuffer, since: number): Array<{ block: number; lo: 
     at = to;
   }
   return out;
+}
+
+/**
+ * Whether the file at `path` is a snapshot cache this project made: marked with our
+ * application id, or an unmarked cache of format 1 or 2 (our tables and nothing else), or one
+ * still empty.
+ */
+function ownership(path: string): 'ours' | 'foreign' {
+  // Empty, or no tables yet: another reader is creating the cache this moment; nothing to lose.
+  if (statSync(path).size === 0) return 'ours';
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch {
+    return 'foreign';
+  }
+  try {
+    if (db.pragma('application_id', { simple: true }) === APPLICATION_ID) return 'ours';
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).join(',');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (tables === '') return 'ours';
+    const ourTables = tables === 'blocks,snapshots' || tables === 'snapshots';
+    const logId = (db.prepare("SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'log_id'").pluck().get() as number) === 1;
+    return ourTables && logId && version <= 2 ? 'ours' : 'foreign';
+  } catch {
+    return 'foreign';
+  } finally {
+    db.close();
+  }
+}
+
+function blockChecksum(lo: number, vals: Uint8Array, iters: Uint8Array): number {
+  return crc32c(iters, crc32c(vals, lo));
+}
+
+function textChecksum(header: string, info: string): number {
+  return crc32c(Buffer.from(info), crc32c(Buffer.from(header)));
 }
 
 function bytesOf(a: Float64Array | Uint32Array): Buffer {

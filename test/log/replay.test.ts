@@ -14,18 +14,7 @@ import { evolve, evolveAll } from '../../src/storage/evolve.js';
 import { initialState } from '../../src/storage/storage-state.js';
 import type { TrainEvent } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
-
-/** Everything a state holds, in a form deepStrictEqual compares (NaN equals NaN there). */
-export function view(s: StorageState): unknown {
-  const m = s.metrics;
-  return {
-    iter: s.iter,
-    maxLength: s.maxLength,
-    metrics: m.names.map((n, i) => [n, m.hints[i], m.histories[i]!.values(), m.histories[i]!.count, m.histories[i]!.globalAvg]),
-    steps: s.stepTimes.values(),
-    info: s.info,
-  };
-}
+import { view } from '../state-view.js';
 
 const NAMES = ['loss', 'lr', 'eval/acc', 'time', 'data_time', 'x/y/z'];
 const value = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0));
@@ -239,7 +228,7 @@ test('a cache file of another format is rebuilt, not misread', async () => {
   assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: 77, cache }).state), view(replayRun(log, 1, { untilIter: 77 }).state));
   cache.close();
   const db = new Database(`${path}.snapshots`, { readonly: true });
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('user_version', { simple: true }), 3);
   assert.ok((db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n >= 7);
   db.close();
   log.close();

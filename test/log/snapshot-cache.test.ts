@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { LogFile } from '../../src/log/log-file.js';
+import { replayRun } from '../../src/log/replay.js';
+import { SnapshotCache } from '../../src/log/snapshot-cache.js';
+import { tempDir } from '../helpers.js';
+import { view } from '../state-view.js';
+
+async function logOf(path: string, steps: number): Promise<LogFile> {
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  for (let i = 0; i < steps; i++) {
+    w.scalar('loss', true, i, Math.cos(i));
+    w.step(i, i);
+  }
+  await w.close();
+  return log;
+}
+
+test('a SQLite file of someone else at the cache path is left untouched, and reads go uncached', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = await logOf(path, 50);
+  const theirs = new Database(`${path}.snapshots`);
+  theirs.exec("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('keep me')");
+  theirs.close();
+  const before = readFileSync(`${path}.snapshots`);
+  assert.equal(SnapshotCache.open(log, { interval: 10 }), null);
+  assert.deepEqual(readFileSync(`${path}.snapshots`), before);
+  log.close();
+});
+
+test('a damaged cache block is never read: the state comes from the log instead', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = await logOf(path, 100);
+  const cache = SnapshotCache.open(log, { interval: 10 })!;
+  replayRun(log, 1, { cache });
+  cache.close();
+  // A flipped bit in a stored sample, as a crash of the unsynced cache or a bad disk leaves it.
+  const db = new Database(`${path}.snapshots`);
+  const blocks = db.prepare('SELECT id, vals FROM blocks').raw().all() as Array<[number, Buffer]>;
+  assert.ok(blocks.length > 0);
+  const update = db.prepare('UPDATE blocks SET vals = ? WHERE id = ?');
+  for (const [id, vals] of blocks) {
+    vals[0]! ^= 0x40;
+    update.run(vals, id);
+  }
+  db.close();
+  const again = SnapshotCache.open(log, { interval: 10 })!;
+  assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: 77, cache: again }).state), view(replayRun(log, 1, { untilIter: 77 }).state));
+  again.close();
+  log.close();
+});
+
+test('readers building the cache at the same time all succeed with the same state', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'a.sqlite');
+  (await logOf(path, 10_000)).close();
+  const child = join(dir, 'reader.mts');
+  writeFileSync(
+    child,
+    `import { LogFile } from ${JSON.stringify(new URL('../../src/log/log-file.ts', import.meta.url).pathname)};
+     import { replayRun } from ${JSON.stringify(new URL('../../src/log/replay.ts', import.meta.url).pathname)};
+     import { SnapshotCache } from ${JSON.stringify(new URL('../../src/log/snapshot-cache.ts', import.meta.url).pathname)};
+     const log = LogFile.open(process.argv[2], { readonly: true });
+     const cache = SnapshotCache.open(log, { interval: 20 });
+     const h = replayRun(log, 1, { cache }).state.metrics.histories[0];
+     process.stdout.write(String(h.count) + ' ' + String(h.latest()?.[0]) + ' ' + String(cache !== null));`,
+  );
+  const run = (): Promise<{ code: number | null; out: string; err: string }> =>
+    new Promise((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', child, path]);
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += String(d)));
+      p.stderr.on('data', (d) => (err += String(d)));
+      p.on('exit', (code) => resolve({ code, out, err }));
+    });
+  const results = await Promise.all([run(), run(), run(), run()]);
+  const expected = `10000 ${Math.cos(9_999)} true`;
+  assert.deepEqual(results.map((r) => [r.code, r.out, r.err]), results.map(() => [0, expected, '']));
+});
