@@ -15,7 +15,9 @@ import type * as tf from '@tensorflow/tfjs';
  * | `train-failed`       | after a step or hook threw (afterTrain)            | instead of completed    |
  *
  * Exactly one of `train-completed`, `train-stopped`, `train-failed` ends every `train()` call,
- * including one whose `beforeTrain` threw.
+ * including one whose `beforeTrain` threw. A failure found after it was emitted (an afterTrain
+ * hook, or a reactive pipeline's work in flight when training ended) still makes the run
+ * `failed` in the log and `train()` reject, though hooks were told `train-completed`.
  */
 export type LifecycleEvent =
   | { readonly type: 'train-started'; readonly iter: number; readonly startIter: number; readonly maxIter: number }
