@@ -344,6 +344,11 @@ export abstract class TrainerBase {
 
   constructor(options: TrainerOptions = {}) {
     if (options.hookTimeoutMs !== undefined) checkTimeout(options.hookTimeoutMs, 'hookTimeoutMs');
+    const runName = options.runName;
+    // The log stores it as UTF-8: a lone surrogate would come back as U+FFFD (another name).
+    if (runName !== undefined && (typeof runName !== 'string' || !(runName as string & { isWellFormed(): boolean }).isWellFormed())) {
+      throw new InvalidArgumentError(`runName must be a well-formed Unicode string (no lone surrogate), got ${JSON.stringify(runName)}`);
+    }
     this.#hookTimeoutMs = options.hookTimeoutMs;
     this.options = options;
     this.comm = options.comm ?? localComm;

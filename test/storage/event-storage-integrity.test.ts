@@ -62,6 +62,10 @@ test('well-formed names with astral characters are accepted and replay exactly a
   log.close();
 });
 
+test('a run name that is not well-formed Unicode is refused when the trainer is made, naming it escaped', () => {
+  assert.throws(() => new Counting({ runName: 'run\ud800' }), (e: unknown) => e instanceof InvalidArgumentError && e.message.includes('runName must be a well-formed Unicode string') && e.message.includes('"run\\ud800"'));
+});
+
 test('a name is checked for well-formedness once, when it is first put, not on every put', () => {
   const s = new EventStorage();
   const proto = String.prototype as unknown as { isWellFormed(this: string): boolean };
