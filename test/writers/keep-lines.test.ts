@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keepLines } from '../../src/writers/keep-lines.js';
+import { keepLines, startReplacement } from '../../src/writers/keep-lines.js';
 import { tempDir } from '../helpers.js';
 
 test('keepLines keeps the accepted lines in order and leaves a file with nothing to drop untouched', () => {
@@ -46,4 +46,31 @@ test('a rewrite that fails midway (the disk full) leaves the old text whole', ()
   const text = readFileSync(path, 'utf8');
   assert.ok(text === body + 'last\n', `the failed rewrite left ${text.length} bytes of the ${body.length + 5}`);
   assert.deepEqual(readdirSync(dir), ['metrics.json'], 'no temporary file is left');
+});
+
+test('a replacement puts its copy in place in one rename, or leaves the old file whole when abandoned', () => {
+  const dir = tempDir();
+  const path = join(dir, 'out.json');
+  writeFileSync(path, 'old\n');
+  writeFileSync(join(dir, '.out.json.tmp-99999'), 'left by a killed process');
+  const failed = startReplacement(path);
+  writeFileSync(failed.tmp, 'half');
+  failed.abandon();
+  assert.deepEqual([readFileSync(path, 'utf8'), readdirSync(dir)], ['old\n', ['out.json']]);
+  const done = startReplacement(path);
+  writeFileSync(done.tmp, 'new\n');
+  done.commit();
+  assert.deepEqual([readFileSync(path, 'utf8'), readdirSync(dir)], ['new\n', ['out.json']]);
+  // A copy nothing was written to replaces the file with an empty one.
+  startReplacement(path).commit();
+  assert.deepEqual([readFileSync(path, 'utf8'), readdirSync(dir)], ['', ['out.json']]);
+});
+
+test('a replacement with its own copy prefix removes only stale copies of that prefix', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, '.tb-export.tmp-1'), 'stale');
+  writeFileSync(join(dir, '.x.tmp-1'), 'not ours');
+  const r = startReplacement(join(dir, 'events.out.tfevents.trainledger'), '.tb-export.tmp-');
+  assert.equal(r.tmp, join(dir, `.tb-export.tmp-${process.pid}`));
+  assert.deepEqual(readdirSync(dir), ['.x.tmp-1']);
 });
