@@ -10,6 +10,10 @@ export interface RunSummary {
   readonly detail: string | null;
   /** Iterations finished (last step + 1), or 0. */
   readonly iterations: number;
+  /**
+   * Max iter of the latest (re)start. A resume does not record its max iter, so after one this
+   * is known only once the run completed (it then reached it), and null before.
+   */
   readonly maxIter: number | null;
   readonly startedAt: number | null;
   readonly seconds: number | null;
@@ -67,13 +71,16 @@ export function summarizeRun(log: LogFile, runId: number, window = 20, liveness:
     detail = end.data.reason;
   } else if (!liveness(runId)) status = 'crashed';
   const endTime = end !== null && 'wallTime' in end.data ? end.data.wallTime : lastStep?.wallTime;
+  // run-started's max iter holds until a resume, which may have trained on to another one.
+  let maxIter = log.rewinds(runId).length > 0 ? null : (started?.maxIter ?? null);
+  if (end?.type === 'run-completed') maxIter = end.data.iter;
   return {
     id: run.id,
     name: run.name,
     status,
     detail,
     iterations: lastStep ? lastStep.iter + 1 : 0,
-    maxIter: started?.maxIter ?? null,
+    maxIter,
     startedAt: started?.wallTime ?? run.createdAt,
     seconds: endTime !== undefined && started ? endTime - started.wallTime : null,
     lastLoss,
