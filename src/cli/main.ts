@@ -14,7 +14,9 @@ import type { StorageState } from '../storage/storage-state.js';
 import { evolveAll } from '../storage/evolve.js';
 import { exportRun, plotMetrics } from './export-run.js';
 import { summarizeRun } from './run-summary.js';
-import { TrainledgerError } from '../errors/trainledger-error.js';
+import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
+import { cliErrorLine, MetricNotRecordedError, writingTo } from './cli-errors.js';
+import { LogFiles, OutputIsLogError } from './export-targets.js';
 import { formatG, formatTimedelta } from '../util/format.js';
 import type { TrainEvent } from '../events/train-event.js';
 
@@ -35,7 +37,11 @@ interface ExitStatus {
   code: number;
 }
 
+export { cliErrorLine } from './cli-errors.js';
+
 const TIMING = /^(time|data_time|eta_seconds|memory\/)/;
+
+const RUN_HELP = 'run id or name (default: the last run); a digit string is an id: say id:N or name:NAME to choose (a run named "1" is name:1)';
 
 function openRun(path: string, ref: string | undefined): { log: LogFile; runId: number } {
   const log = LogFile.open(path, { readonly: true });
@@ -53,11 +59,60 @@ function openRun(path: string, ref: string | undefined): { log: LogFile; runId: 
   }
 }
 
-function parseIntArg(name: string): (v: string) => number {
+// A log that is being created is briefly no log yet (no schema, a header not yet written out).
+const NOT_YET_A_LOG_GRACE_MS = 5000;
+
+/** `openRun` that waits, polling, until the log exists and has the run (`tail --wait`). */
+async function openRunWaiting(path: string, ref: string | undefined, interval: number): Promise<{ log: LogFile; runId: number }> {
+  let notALogSince: number | null = null;
+  for (;;) {
+    try {
+      return openRun(path, ref);
+    } catch (e) {
+      const code = e instanceof TrainledgerError ? e.code : null;
+      if (code === 'ERR_NOT_A_LOG' || code === 'ERR_LOG_CORRUPT') {
+        notALogSince ??= Date.now();
+        if (Date.now() - notALogSince > NOT_YET_A_LOG_GRACE_MS) throw e;
+      } else if (code !== 'ERR_LOG_NOT_FOUND' && code !== 'ERR_UNKNOWN_RUN') throw e;
+    }
+    await sleep(interval);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function parseIntArg(name: string, min = 0): (v: string) => number {
   return (v) => {
-    if (!/^\d+$/.test(v)) throw new TrainledgerError('ERR_INVALID_ARGUMENT', `${name} expects a non-negative integer, got ${JSON.stringify(v)}`);
-    return Number(v);
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} expects a ${min > 0 ? 'positive' : 'non-negative'} integer, got ${JSON.stringify(v)}`);
+    }
+    return n;
   };
+}
+
+function parseNonNegativeNumber(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    // Number('') is 0 and Number('0x1f') is 31: only plain decimal text is a number here.
+    if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} expects a number >= 0, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+function parseChoice(name: string, choices: readonly string[]): (v: string) => string {
+  return (v) => {
+    if (!choices.includes(v)) throw new InvalidArgumentError(`${name} expects one of ${choices.join(', ')}; got ${JSON.stringify(v)}`);
+    return v;
+  };
+}
+
+const FORMATS = ['table', 'json'] as const;
+
+function checkMetrics(flag: string, names: readonly string[], state: StorageState, runId: number, logPath: string): void {
+  for (const name of names) if (!state.metrics.index.has(name)) throw new MetricNotRecordedError(flag, name, runId, logPath, state.metrics.names);
 }
 
 function fmt(v: number): string {
@@ -88,12 +143,13 @@ export function describeState(state: StorageState, window = 20): Record<string, 
   return { iter: state.iter, status: state.info.status, metrics };
 }
 
-function lineFor(state: StorageState, window: number): string {
+/** A tail line: the smoothed latest metrics, as a writer writing at `iter` writes them. */
+function lineFor(state: StorageState, window: number, iter: number): string {
   const smoothed = latestWithSmoothingHintOf(state, window);
   const parts = Object.entries(smoothed)
     .filter(([k]) => !/^memory\//.test(k))
     .map(([k, [v]]) => `${k}: ${fmt(v)}`);
-  return `iter: ${state.iter - 1}  ${parts.join('  ')}`;
+  return `iter: ${iter}  ${parts.join('  ')}`;
 }
 
 /**
@@ -108,13 +164,14 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
   const program = new Command('trainledger')
     .description('Inspect, replay, follow, compare and plot training runs recorded in a trainledger log (read-only).')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .addHelpText('after', '\nExit status: 0 done; 1 a negative answer (diff: the runs diverge; tail: the run failed or crashed); 2 a usage or input error (one line on stderr).');
 
   program
     .command('runs')
     .description('a table of the runs in a log')
     .argument('<log>', 'log file')
-    .option('--format <f>', 'table | json', 'table')
+    .option('--format <f>', 'table | json', parseChoice('--format', FORMATS), 'table')
     .action((path: string, o: { format: string }) => {
       const log = LogFile.open(path, { readonly: true });
       try {
@@ -129,7 +186,7 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
             r.id,
             r.name,
             r.detail ? `${r.status}: ${r.detail.split('\n')[0]!.slice(0, 40)}` : r.status,
-            r.maxIter ? `${r.iterations}/${r.maxIter}` : r.iterations,
+            r.maxIter !== null ? `${r.iterations}/${r.maxIter}` : r.iterations,
             r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace('T', ' ').slice(0, 19) : '-',
             r.seconds !== null ? formatTimedelta(r.seconds) : '-',
             r.lastLoss !== null ? fmt(r.lastLoss) : '-',
@@ -145,18 +202,20 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .command('replay')
     .description('regenerate exports of a run from its log, without training')
     .argument('<log>', 'log file')
-    .option('--run <run>', 'run id or name (default: the last run)')
+    .option('--run <run>', RUN_HELP)
     .option('--until <n>', 'stop after iteration n', parseIntArg('--until'))
     .option('--json <file>', 'write metrics.json (detectron2 format)')
     .option('--csv <file>', 'write a long-format CSV')
-    .option('--tensorboard <dir>', 'write TensorBoard event files')
-    .option('--period <n>', 'write period when the run recorded no writer of that kind', parseIntArg('--period'))
-    .action((path: string, o: { run?: string; until?: number; json?: string; csv?: string; tensorboard?: string; period?: number }) => {
+    .option('--tensorboard <dir>', 'write a TensorBoard event file into <dir>/<run name>/ (only that file is ever replaced)')
+    .option('--period <n>', 'write period when the run recorded no writer of that kind', parseIntArg('--period', 1))
+    .option('--force', 'replace an existing output file that is not a previous export of its kind (never the log or its -wal, -shm, .snapshots files)')
+    .addHelpText('after', '\nAn existing output is replaced, through a temp file and a rename, only when it is a previous export of the same kind: for --json every line a JSON object with an "iteration" (or empty), for --csv a file whose first line is iteration,name,value,wall_time (or empty), for --tensorboard a whole event file. Anything else needs --force.')
+    .action((path: string, o: { run?: string; until?: number; json?: string; csv?: string; tensorboard?: string; period?: number; force?: boolean }) => {
       const { log, runId } = openRun(path, o.run);
       try {
         if (!o.json && !o.csv && !o.tensorboard) throw new TrainledgerError('ERR_INVALID_ARGUMENT', 'replay needs at least one of --json, --csv, --tensorboard');
         if (o.until !== undefined) checkIter(log, runId, o.until);
-        const { written, state } = exportRun(log, runId, { untilIter: o.until, json: o.json, csv: o.csv, tensorboard: o.tensorboard, period: o.period });
+        const { written, state } = exportRun(log, runId, { untilIter: o.until, json: o.json, csv: o.csv, tensorboard: o.tensorboard, period: o.period, force: o.force });
         io.out(`replayed run ${runId} to iteration ${state.iter - 1}: ${written.join(', ')}`);
       } finally {
         log.close();
@@ -167,10 +226,10 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .command('show')
     .description('the storage state of a run at an iteration (after that step)')
     .argument('<log>', 'log file')
-    .option('--run <run>', 'run id or name (default: the last run)')
+    .option('--run <run>', RUN_HELP)
     .option('--iter <n>', 'iteration (default: the end)', parseIntArg('--iter'))
-    .option('--window <n>', 'smoothing window', parseIntArg('--window'), 20)
-    .option('--format <f>', 'table | json', 'table')
+    .option('--window <n>', 'smoothing window', parseIntArg('--window', 1), 20)
+    .option('--format <f>', 'table | json', parseChoice('--format', FORMATS), 'table')
     .action((path: string, o: { run?: string; iter?: number; window: number; format: string }) => {
       const { log, runId } = openRun(path, o.run);
       try {
@@ -197,13 +256,15 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .command('tail')
     .description('follow a run from another process, a line per write period; exits when the run ends')
     .argument('<log>', 'log file')
-    .option('--run <run>', 'run id or name (default: the last run)')
-    .option('--interval <ms>', 'poll interval', parseIntArg('--interval'), 500)
-    .option('--window <n>', 'smoothing window', parseIntArg('--window'), 20)
-    .action(async (path: string, o: { run?: string; interval: number; window: number }) => {
-      const { log, runId } = openRun(path, o.run);
+    .option('--run <run>', RUN_HELP)
+    .option('--interval <ms>', 'poll interval', parseIntArg('--interval', 1), 500)
+    .option('--window <n>', 'smoothing window', parseIntArg('--window', 1), 20)
+    .option('--wait', 'wait for the log (and the run) to appear instead of failing')
+    .addHelpText('after', '\nExit status: exit 0 when the run completed or stopped, 1 when it failed or crashed (its writer died without recording an end), 2 on a usage or input error.')
+    .action(async (path: string, o: { run?: string; interval: number; window: number; wait?: boolean }) => {
+      const { log, runId } = o.wait ? await openRunWaiting(path, o.run, o.interval) : openRun(path, o.run);
       try {
-        await tail(log, runId, o.interval, o.window, io);
+        status.code = await tail(log, runId, o.interval, o.window, io);
       } finally {
         log.close();
       }
@@ -216,16 +277,18 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .argument('<logB>', 'second log')
     .option('--run-a <run>', 'run in the first log (default: the last)')
     .option('--run-b <run>', 'run in the second log (default: the last)')
-    .option('--tolerance <t>', 'largest |a − b| still equal', Number, 0)
+    .option('--tolerance <t>', 'largest |a − b| still equal', parseNonNegativeNumber('--tolerance'), 0)
     .option('--include-timing', 'also compare time, data_time, eta_seconds, memory/*')
     .option('--metric <names...>', 'compare only these metrics')
     .action((pathA: string, pathB: string, o: { runA?: string; runB?: string; tolerance: number; includeTiming?: boolean; metric?: string[] }) => {
-      if (!(o.tolerance >= 0)) throw new TrainledgerError('ERR_INVALID_ARGUMENT', `--tolerance expects a number >= 0, got ${o.tolerance}`);
       const a = openRun(pathA, o.runA);
-      const b = openRun(pathB, o.runB);
+      let b: { log: LogFile; runId: number } | undefined;
       try {
+        b = openRun(pathB, o.runB);
         const sa = replayRun(a.log, a.runId).state;
         const sb = replayRun(b.log, b.runId).state;
+        checkMetrics('--metric', o.metric ?? [], sa, a.runId, pathA);
+        checkMetrics('--metric', o.metric ?? [], sb, b.runId, pathB);
         const result = diffStates(sa, sb, o.tolerance, o.includeTiming ?? false, o.metric);
         if (result.first === null) {
           io.out(`no divergence: ${result.metrics} metrics agree at ${result.compared} iterations (tolerance ${o.tolerance})${result.onlyIn.length ? `; only in one run: ${result.onlyIn.join(', ')}` : ''}`);
@@ -236,7 +299,7 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
         }
       } finally {
         a.log.close();
-        b.log.close();
+        b?.log.close();
       }
     });
 
@@ -246,13 +309,15 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .argument('<log>', 'log file')
     .requiredOption('--metric <names...>', 'metrics to plot (one panel each)')
     .requiredOption('--out <file>', 'output .svg or .png')
-    .option('--run <run>', 'run id or name (default: the last run)')
-    .option('--window <n>', 'smoothing window', parseIntArg('--window'), 20)
+    .option('--run <run>', RUN_HELP)
+    .option('--window <n>', 'smoothing window', parseIntArg('--window', 1), 20)
     .action(async (path: string, o: { metric: string[]; out: string; run?: string; window: number }) => {
       if (!/\.(svg|png)$/.test(o.out)) throw new TrainledgerError('ERR_INVALID_ARGUMENT', `--out must end in .svg or .png, got ${JSON.stringify(o.out)}`);
       const { log, runId } = openRun(path, o.run);
       try {
+        if (writingTo(o.out, () => new LogFiles(path).includes(o.out))) throw new OutputIsLogError('--out', o.out, path);
         const { state } = replayRun(log, runId);
+        checkMetrics('--metric', o.metric, state, runId, path);
         const file = await plotMetrics(state, o.metric.map((m) => [m]), o.out, o.window);
         io.out(`wrote ${file}`);
       } finally {
@@ -310,23 +375,32 @@ export function diffStates(a: StorageState, b: StorageState, tolerance: number, 
   return { first, metrics, compared: iters.size, onlyIn };
 }
 
-async function tail(log: LogFile, runId: number, interval: number, window: number, io: CliIO): Promise<void> {
+const ENDED = new Set(['completed', 'failed', 'stopped']);
+
+/** Follows a run until it ends; returns the exit status: 0 completed or stopped, 1 failed or crashed. */
+async function tail(log: LogFile, runId: number, interval: number, window: number, io: CliIO): Promise<number> {
   // Catch up through the timeline, then follow new batches as they commit.
   let { state, lastSeq } = replayRun(log, runId);
   let rewinds = log.rewinds(runId).length;
-  io.out(lineFor(state, window));
+  if (state.metrics.names.length > 0) io.out(lineFor(state, window, state.iter - 1));
   const names = (): string[] => log.names(runId);
-  for (;;) {
-    if (['completed', 'failed', 'stopped'].includes(state.info.status)) {
-      io.out(`run ${runId} ${state.info.status}${state.info.statusDetail ? `: ${state.info.statusDetail}` : ''} at iteration ${state.iter}`);
-      return;
+  for (let writerGone = false; ; ) {
+    if (ENDED.has(state.info.status)) {
+      io.out(`run ${runId} ${state.info.status}${state.info.statusDetail ? `: ${state.info.statusDetail.split('\n')[0]}` : ''} at iteration ${state.iter}`);
+      return state.info.status === 'failed' ? 1 : 0;
     }
-    await new Promise((r) => setTimeout(r, interval));
+    if (writerGone) {
+      io.out(`run ${runId} crashed at iteration ${state.iter} (its writer is gone without recording an end)`);
+      return 1;
+    }
+    await sleep(interval);
+    // Asked before reading: whatever the writer committed before letting go is read below.
+    writerGone = !log.isLive(runId);
     if (log.rewinds(runId).length !== rewinds) {
       // The run was resumed from a checkpoint: rebuild along the new timeline.
       rewinds = log.rewinds(runId).length;
       ({ state, lastSeq } = replayRun(log, runId));
-      io.out(`resumed; ${lineFor(state, window)}`);
+      io.out(`resumed; ${lineFor(state, window, state.iter - 1)}`);
       continue;
     }
     const fresh = [...log.batches(runId, lastSeq + 1)];
@@ -337,7 +411,8 @@ async function tail(log: LogFile, runId: number, interval: number, window: numbe
       let printed = false;
       for (const e of events) {
         if (e.type === 'writer-cursor' && !printed) {
-          io.out(lineFor(state, window));
+          // The writer's own iteration: the line metrics.json got at this write point.
+          io.out(lineFor(state, window, e.data.iter));
           printed = true;
         }
         state = evolveAll(state, [e]);
@@ -348,7 +423,8 @@ async function tail(log: LogFile, runId: number, interval: number, window: numbe
 }
 
 /**
- * Runs the CLI with `argv`; returns the exit code. Errors print one line and exit non-zero.
+ * Runs the CLI with `argv`; returns the exit code: 0 done, 1 a negative answer (diff found a
+ * divergence, tail's run failed or crashed), 2 any error, printed as one line (see `cliErrorLine`).
  *
  * @example
  * ```ts
@@ -362,12 +438,10 @@ export async function runCli(argv: readonly string[], io: CliIO = { out: (s) => 
     await program.parseAsync(['node', 'trainledger', ...argv]);
     return status.code;
   } catch (e) {
+    // Commander printed its own one-line message already.
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof TrainledgerError) {
-      io.err(`trainledger: ${e.message}`);
-      return 2;
-    }
-    io.err(`trainledger: ${(e as Error)?.stack ?? String(e)}`);
-    return 1;
+    const { line, code } = cliErrorLine(e);
+    io.err(line);
+    return code;
   }
 }

@@ -7,7 +7,8 @@ import { keepLines } from './keep-lines.js';
 import type { StorageState } from '../storage/storage-state.js';
 import type { RunStartedData } from '../events/train-event.js';
 
-const HEADER = 'iteration,name,value,wall_time\n';
+/** The first line of every file CSVWriter writes (how a previous CSV export is recognised). */
+export const CSV_HEADER = 'iteration,name,value,wall_time\n';
 
 function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -41,7 +42,7 @@ export class CSVWriter implements MetricWriter {
       // Only an empty file gets the header (its size, not its contents, says so).
       const fresh = (statSync(this.path, { throwIfNoEntry: false })?.size ?? 0) === 0;
       this.#fd = openSync(this.path, 'a');
-      if (fresh) writeSync(this.#fd, HEADER);
+      if (fresh) writeSync(this.#fd, CSV_HEADER);
     }
     return this.#fd;
   }

@@ -49,7 +49,7 @@ test('replay regenerates metrics.json byte for byte, plus CSV and TensorBoard fi
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(readFileSync(join(out, 'm.json')), readFileSync(demo.liveMetrics));
   assert.match(readFileSync(join(out, 'm.csv'), 'utf8'), /^iteration,name,value,wall_time\n0,/);
-  assert.ok(readFileSync(join(out, 'tb', 'events.out.tfevents.trainledger')).length > 100);
+  assert.ok(readFileSync(join(out, 'tb', 'demo', 'events.out.tfevents.trainledger')).length > 100);
 });
 
 test('show at iteration N equals the state the live run had after step N', async () => {

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cli, smallRun } from './cli-harness.js';
+import { LogFile } from '../../src/log/log-file.js';
+import { tempDir } from '../helpers.js';
+
+// A tail that never returns fails here instead of hanging the file.
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no result within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+test('tail on a crashed run (its writer gone without an end event) prints that it crashed and exits 1', async () => {
+  const path = join(tempDir(), 'crashed.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'x' });
+  for (let i = 0; i < 3; i++) {
+    w.scalar('total_loss', true, i, 1 / (i + 1));
+    w.step(i, 1000 + i);
+  }
+  w.flushSync();
+  // The process holding the lease dies (a pid that does not exist).
+  log.database.prepare('UPDATE writer_leases SET pid = 999999999 WHERE run_id = 1').run();
+  try {
+    const r = await within(5000, cli('tail', path, '--interval', '10'));
+    assert.deepEqual([r.code, r.out.split('\n').at(-1), r.err], [1, 'run 1 crashed at iteration 3 (its writer is gone without recording an end)', '']);
+  } finally {
+    await w.close();
+    log.close();
+  }
+});
+
+test('tail on a failed run prints the failure and exits 1; on a completed run it exits 0', async () => {
+  const d = tempDir();
+  const failed = join(d, 'failed.sqlite');
+  await assert.rejects(smallRun(failed, { steps: 20, failAt: 7, json: join(d, 'f.json') }), /simulated failure/);
+  const f = await within(5000, cli('tail', failed, '--interval', '10'));
+  assert.deepEqual([f.code, f.out.split('\n').at(-1)], [1, 'run 1 failed: hook CallbackHook failed in afterStep at iteration 7: simulated failure at iteration 7']);
+  const done = join(d, 'done.sqlite');
+  await smallRun(done, { steps: 6, json: join(d, 'd.json') });
+  const c = await within(5000, cli('tail', done, '--interval', '10'));
+  assert.deepEqual([c.code, c.out.split('\n').at(-1)], [0, 'run 1 completed at iteration 6']);
+});
+
+test('tail --wait waits for the log to appear, then prints a line at each write with the iteration metrics.json has', async () => {
+  const d = tempDir();
+  const path = join(d, 'later.sqlite');
+  const json = join(d, 'metrics.json');
+  const tailed = within(30_000, cli('tail', path, '--wait', '--interval', '10'));
+  await new Promise((r) => setTimeout(r, 50));
+  await smallRun(path, { steps: 300, period: 25, json, stepMs: 2 });
+  const r = await tailed;
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.split('\n');
+  assert.equal(lines.at(-1), 'run 1 completed at iteration 300');
+  const followed = lines.slice(0, -1).map((l) => Number(/^iter: (\d+) /.exec(l)?.[1]));
+  const written = readFileSync(json, 'utf8').trim().split('\n').map((l) => Number(/"iteration": (\d+)/.exec(l)![1]));
+  assert.ok(followed.length >= 3, `tail followed the run: ${r.out}`);
+  // The first line is where tail caught up; each later one is a write point of the run.
+  assert.deepEqual(followed.slice(1), written.slice(written.length - (followed.length - 1)));
+});
+
+test('tail --help documents its exit codes and --wait', async () => {
+  const r = await cli('tail', '--help');
+  assert.match(r.out, /exit 0 .*completed or stopped.* 1 .*failed or crashed.* 2 /s);
+  assert.match(r.out, /--wait\s+wait for the log/);
+});
