@@ -13,7 +13,7 @@ import type { MetricPanel } from '../plot/metric-chart-spec.js';
 import { historyOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
-import { checkExportTarget, LogFiles, OutputIsLogError, resolvedPath, type ExportKind } from './export-targets.js';
+import { checkExportTarget, LogFiles, markPlot, OutputIsLogError, resolvedPath, type ExportKind } from './export-targets.js';
 import { OutputWriteError, writingTo } from './cli-errors.js';
 
 export interface ExportOptions {
@@ -180,10 +180,17 @@ export async function plotMetrics(state: StorageState, panels: ReadonlyArray<rea
     }),
   }));
   const format = out.endsWith('.svg') ? 'svg' : 'png';
-  const bytes = await renderMetricChart({ panels: specPanels, title: state.info.run?.name ?? undefined }, format);
+  const bytes = markPlot(await renderMetricChart({ panels: specPanels, title: state.info.run?.name ?? undefined }, format), format);
   writingTo(out, () => {
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, bytes);
+    const r = startReplacement(out);
+    try {
+      writeFileSync(r.tmp, bytes);
+      r.commit();
+    } catch (e) {
+      r.abandon();
+      throw e;
+    }
   });
   return out;
 }

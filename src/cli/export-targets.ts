@@ -1,11 +1,12 @@
 import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TrainledgerError } from '../errors/trainledger-error.js';
 import { CSV_HEADER } from '../writers/csv-writer.js';
 import { decodeEventFile } from '../writers/tensorboard/event-file-reader.js';
 
 /** The kinds of file `replay` writes. */
-export type ExportKind = 'JSON' | 'CSV' | 'TensorBoard';
+export type ExportKind = 'JSON' | 'CSV' | 'TensorBoard' | 'Plot';
 
 /** An export would be written over the log or one of the files SQLite and trainledger keep beside it. */
 export class OutputIsLogError extends TrainledgerError {
@@ -150,7 +151,37 @@ const PREVIOUS: Readonly<Record<ExportKind, { readonly what: string; readonly te
   JSON: { what: 'a previous JSON export (every line a JSON object with an "iteration")', test: (b) => isJsonExport(b.toString('utf8')) },
   CSV: { what: `a previous CSV export (first line ${CSV_HEADER.trim()})`, test: (b) => isCsvExport(b.toString('utf8')) },
   TensorBoard: { what: 'a TensorBoard export of trainledger (a whole event file)', test: (b) => b.length === 0 || isEventFile(b) },
+  Plot: { what: 'a chart trainledger plot wrote (it marks its SVG and PNG files)', test: (b) => b.length === 0 || isPlot(b) },
 };
+
+/** The mark `plot` leaves in its SVG files (a trailing comment) and PNG files (a tEXt chunk). */
+export const PLOT_MARK = 'written by trainledger plot';
+
+function isPlot(bytes: Buffer): boolean {
+  return bytes.includes(`<!-- ${PLOT_MARK} -->`) || bytes.includes(`Software\0${PLOT_MARK}`);
+}
+
+/**
+ * Marks a rendered chart as written by `plot`, so that the next `plot` may replace it: an XML
+ * comment after an SVG's root element, a `tEXt` chunk before a PNG's `IEND`.
+ *
+ * @example
+ * ```ts
+ * const marked = markPlot(await renderMetricChart(spec, 'png'), 'png');
+ * ```
+ */
+export function markPlot(bytes: Uint8Array, format: 'svg' | 'png'): Buffer {
+  if (format === 'svg') return Buffer.concat([Buffer.from(bytes), Buffer.from(`\n<!-- ${PLOT_MARK} -->\n`)]);
+  const data = Buffer.from(`Software\0${PLOT_MARK}`, 'latin1');
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write('tEXt', 4, 'latin1');
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  // IEND is the last 12 bytes of a PNG.
+  const png = Buffer.from(bytes);
+  return Buffer.concat([png.subarray(0, png.length - 12), chunk, png.subarray(png.length - 12)]);
+}
 
 /**
  * Checks that an export may be written at `path`: never the log or one of its files (not even

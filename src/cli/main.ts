@@ -16,7 +16,7 @@ import { exportRun, plotMetrics } from './export-run.js';
 import { summarizeRun } from './run-summary.js';
 import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
 import { cliErrorLine, MetricNotRecordedError, writingTo } from './cli-errors.js';
-import { LogFiles, OutputIsLogError } from './export-targets.js';
+import { checkExportTarget, LogFiles } from './export-targets.js';
 import { formatG, formatTimedelta } from '../util/format.js';
 import type { TrainEvent } from '../events/train-event.js';
 
@@ -308,14 +308,15 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .description('curves of metrics, raw and smoothed, to SVG or PNG')
     .argument('<log>', 'log file')
     .requiredOption('--metric <names...>', 'metrics to plot (one panel each)')
-    .requiredOption('--out <file>', 'output .svg or .png')
+    .requiredOption('--out <file>', 'output .svg or .png (replaces only a chart plot wrote before, unless --force)')
     .option('--run <run>', RUN_HELP)
     .option('--window <n>', 'smoothing window', parseIntArg('--window', 1), 20)
-    .action(async (path: string, o: { metric: string[]; out: string; run?: string; window: number }) => {
+    .option('--force', 'replace an existing --out file that plot did not write (never the log or its files)')
+    .action(async (path: string, o: { metric: string[]; out: string; run?: string; window: number; force?: boolean }) => {
       if (!/\.(svg|png)$/.test(o.out)) throw new TrainledgerError('ERR_INVALID_ARGUMENT', `--out must end in .svg or .png, got ${JSON.stringify(o.out)}`);
       const { log, runId } = openRun(path, o.run);
       try {
-        if (writingTo(o.out, () => new LogFiles(path).includes(o.out))) throw new OutputIsLogError('--out', o.out, path);
+        writingTo(o.out, () => checkExportTarget('--out', 'Plot', o.out, new LogFiles(path), o.force ?? false));
         const { state } = replayRun(log, runId);
         checkMetrics('--metric', o.metric, state, runId, path);
         const file = await plotMetrics(state, o.metric.map((m) => [m]), o.out, o.window);

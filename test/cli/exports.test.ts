@@ -193,3 +193,32 @@ test('plot refuses to write its chart over the log', async () => {
   assert.deepEqual([r.code, /^trainledger: refusing to write --out to .* the log /.test(r.err)], [2, true]);
   assert.equal(hashLog(svgLog), before);
 });
+
+test('plot replaces only a chart it wrote before: another file needs --force, and both formats carry the mark', async () => {
+  const d = tempDir();
+  for (const ext of ['svg', 'png']) {
+    const out = join(d, `mine.${ext}`);
+    writeFileSync(out, 'my own picture');
+    const refused = await cli('plot', log, '--run', 'small', '--metric', 'total_loss', '--out', out);
+    assert.deepEqual([refused.code, readFileSync(out, 'utf8')], [2, 'my own picture'], refused.err);
+    assert.match(refused.err, /^trainledger: .*mine\.\w+.*--force/);
+    const forced = await cli('plot', log, '--run', 'small', '--metric', 'total_loss', '--out', out, '--force');
+    assert.equal(forced.code, 0, forced.err);
+    // The chart plot wrote is recognised as its own: plotting again needs no --force.
+    const again = await cli('plot', log, '--run', 'small', '--metric', 'total_loss', '--out', out);
+    assert.equal(again.code, 0, again.err);
+    assert.deepEqual(readdirSync(d).filter((f) => f.startsWith('.')), []);
+  }
+  // The PNG is still a PNG a decoder accepts: its chunk CRCs check.
+  const png = readFileSync(join(d, 'mine.png'));
+  const { crc32 } = await import('node:zlib');
+  const chunks: string[] = [];
+  for (let at = 8; at < png.length; ) {
+    const n = png.readUInt32BE(at);
+    const type = png.toString('latin1', at + 4, at + 8);
+    assert.equal(png.readUInt32BE(at + 8 + n), crc32(png.subarray(at + 4, at + 8 + n)), `${type} CRC`);
+    chunks.push(type);
+    at += 12 + n;
+  }
+  assert.deepEqual(chunks.slice(-2), ['tEXt', 'IEND']);
+});
