@@ -11,7 +11,7 @@ export { event, EVENT_VERSIONS } from './events/train-event.js';
 export type * from './events/train-event.js';
 
 // Storage: EventStorage as a fold of events
-export { EventStorage, UnknownMetricError, latestOf, latestWithSmoothingHintOf, historyOf } from './storage/event-storage.js';
+export { EventStorage, UnknownMetricError, StorageClosedError, latestOf, latestWithSmoothingHintOf, historyOf } from './storage/event-storage.js';
 export type { EventStorageOptions, ImageInput } from './storage/event-storage.js';
 export { evolve, evolveAll, SmoothingHintMismatchError } from './storage/evolve.js';
 export { HistoryBuffer, EmptyHistoryError } from './storage/history-buffer.js';
@@ -31,11 +31,20 @@ export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWri
 export { RunLiveError } from './log/writer-lease.js';
 
 // The engine
-export { TrainerBase, type ReactiveHook, type HookHandle, type TrainerOptions, type TrainerState } from './engine/trainer-base.js';
-export { SimpleTrainer, type SimpleTrainerOptions, type TrainableModel, type LossFn, type Losses } from './engine/simple-trainer.js';
+export { TrainerBase, type ReactiveHook, type HookHandle, type HookRegistration, type TrainerOptions, type TrainerState } from './engine/trainer-base.js';
+export { SimpleTrainer, type SimpleTrainerOptions, type ResumeOrLoadOptions, type TrainableModel, type LossFn, type Losses } from './engine/simple-trainer.js';
 export { HookBase, type HookResult } from './engine/hook-base.js';
 export type { LifecycleEvent, LifecycleEventType, LifecycleEventOf } from './engine/lifecycle-event.js';
-export { NonFiniteLossError, EmptyTrainingRangeError, HookError, DataExhaustedError, TrainerBusyError } from './engine/engine-errors.js';
+export {
+  NonFiniteLossError,
+  EmptyTrainingRangeError,
+  HookError,
+  HookTimeoutError,
+  DataExhaustedError,
+  TrainerBusyError,
+  NoValidCheckpointError,
+  type TriedCheckpoint,
+} from './engine/engine-errors.js';
 export { localComm, type Comm } from './engine/comm.js';
 export { selectBackend, BackendUnavailableError, type BackendChoice, type BackendSelection } from './engine/backend.js';
 
