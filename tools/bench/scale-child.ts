@@ -1,0 +1,49 @@
+/**
+ * One measured job of bench:scale, in its own process (so its peak RSS is its own):
+ *   train DIR STEPS SCALARS   a trainer whose step puts SCALARS scalars, with the log and a
+ *                             JSONWriter every 20 steps (as a real run), into DIR/run.sqlite
+ *   wide DIR NAMES STEPS      a run that puts NAMES distinct metric names each step
+ *   replay LOG                replayRun of run 1 (no cache)
+ */
+import { join } from 'node:path';
+import { TrainerBase } from '../../src/engine/trainer-base.js';
+import { PeriodicWriter } from '../../src/hooks/periodic-writer.js';
+import { JSONWriter } from '../../src/writers/json-writer.js';
+import { LogFile } from '../../src/log/log-file.js';
+import { replayRun } from '../../src/log/replay.js';
+
+const [mode, a, b, c] = process.argv.slice(2);
+
+class PutOnly extends TrainerBase {
+  constructor(
+    options: ConstructorParameters<typeof TrainerBase>[0],
+    readonly names: readonly string[],
+  ) {
+    super(options);
+  }
+
+  override runStep(): void {
+    const it = this.iter;
+    const names = this.names;
+    // Values that vary like losses do (not constant: no encoding gets them for free).
+    for (let k = 0; k < names.length; k++) this.storage.putScalar(names[k]!, Math.sin(it * 0.001 + k) + 1 / (1 + it), k < 8);
+  }
+}
+
+if (mode === 'train' || mode === 'wide') {
+  const dir = a!;
+  const wide = mode === 'wide';
+  const count = Number(b);
+  const steps = wide ? Number(c) : Number(b);
+  const names = Array.from({ length: wide ? count : Number(c) }, (_, k) => (wide ? `class_${k}/AP` : `loss_${k}`));
+  const t = new PutOnly({ log: join(dir, 'run.sqlite'), runName: mode }, names);
+  if (!wide) t.register(new PeriodicWriter([new JSONWriter(join(dir, 'live.json'))], 20));
+  await t.train(0, steps);
+} else if (mode === 'replay') {
+  const log = LogFile.open(a!, { readonly: true });
+  const { state } = replayRun(log, 1);
+  if (state.metrics.names.length === 0) throw new Error('replayed nothing');
+  log.close();
+} else {
+  throw new Error(`scale-child: unknown mode ${String(mode)}`);
+}
