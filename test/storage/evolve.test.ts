@@ -4,17 +4,7 @@ import fc from 'fast-check';
 import { StateFold, SmoothingHintMismatchError, evolveAll } from '../../src/storage/evolve.js';
 import { initialState, type StorageState } from '../../src/storage/storage-state.js';
 import type { TrainEvent } from '../../src/events/train-event.js';
-
-function view(s: StorageState): unknown {
-  const m = s.metrics;
-  return {
-    iter: s.iter,
-    maxLength: s.maxLength,
-    metrics: m.names.map((n, i) => [n, m.hints[i], m.histories[i]!.values(), m.histories[i]!.count, m.histories[i]!.globalAvg]),
-    steps: s.stepTimes.values(),
-    info: s.info,
-  };
-}
+import { view } from '../state-view.js';
 
 const eventList = fc
   .array(fc.tuple(fc.nat(5), fc.double(), fc.nat(3)), { maxLength: 3000 })
