@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { StateFold, SmoothingHintMismatchError, evolveAll } from '../../src/storage/evolve.js';
-import { initialState, type StorageState } from '../../src/storage/storage-state.js';
+import { initialState } from '../../src/storage/storage-state.js';
 import type { TrainEvent } from '../../src/events/train-event.js';
 import { view } from '../state-view.js';
 
