@@ -1,8 +1,11 @@
 import { TrainledgerError } from '../errors/trainledger-error.js';
 
-// 4096 samples a chunk: 48 KiB of typed arrays, so per-chunk overhead is noise next to the 12 bytes
-// a sample costs (f64 value + u32 iteration), and copying a tail chunk on a branch is cheap.
+// Blocks of 4096 samples: a full chunk is 48 KiB of typed arrays, so per-chunk overhead is noise
+// next to the 12 bytes a sample costs (f64 value + u32 iteration), and copying a tail chunk on a
+// branch is cheap.
 const CHUNK = 4096;
+/** Slots a chunk starts with: a metric put twice costs 96 bytes of samples, not a whole block. */
+const MIN_CHUNK = 8;
 
 /**
  * Samples per block of `HistoryBuffer.fromBlocks`: block b holds the samples appended as the
@@ -14,11 +17,85 @@ export const HISTORY_BLOCK_SIZE = CHUNK;
 const ONE_VALUE = new Float64Array(1);
 const ONE_ITER = new Float64Array(1);
 
-/** One block of samples. `filled` is shared by every buffer that holds this chunk. */
+/**
+ * Storage for slots `lo .. lo + values.length − 1` of one block (a full-size chunk has lo 0 and
+ * the block's every slot). `filled` is the slot after the last one written; it is shared by
+ * every buffer that holds this chunk.
+ */
 interface Chunk {
   readonly values: Float64Array;
   readonly iters: Uint32Array;
+  readonly lo: number;
   filled: number;
+}
+
+function newChunk(lo: number, capacity: number, filled: number): Chunk {
+  return { values: new Float64Array(capacity), iters: new Uint32Array(capacity), lo, filled };
+}
+
+/** Where an append (or a build) stands: `chunks` may be shared until `own` says it was copied. */
+interface Writing {
+  chunks: Chunk[];
+  own: boolean;
+  base: number;
+  end: number;
+}
+
+/**
+ * Writes `values[i..n)` after `w.end`: in place when nobody wrote past it in the last chunk and
+ * there is room, else into a new chunk (a new block, a full chunk grown geometrically, or a
+ * branch's private copy of the tail). `liveFrom` is the first absolute index still retained once
+ * all is written (earlier slots are not copied when a chunk is replaced); `planned` how many
+ * samples are still to come, this call's included (to size a chunk once for a bulk write).
+ */
+function write(w: Writing, values: ArrayLike<number>, iters: ArrayLike<number>, i: number, n: number, liveFrom: number, maxLength: number, planned: number): void {
+  while (i < n) {
+    const k = w.chunks.length - 1;
+    const blockStart = w.base + k * CHUNK;
+    let local = w.end - blockStart;
+    let c = w.chunks[k];
+    if (c === undefined || local === CHUNK) {
+      // A new block. Past the first block a history is long: give it what maxLength lets it
+      // keep of the block at once (a full chunk by default), so long histories never copy.
+      const slot = c === undefined ? w.end - w.base : 0;
+      const expected = w.end >= CHUNK ? maxLength : 0;
+      c = newChunk(slot, Math.min(CHUNK - slot, Math.max(MIN_CHUNK, planned, expected)), slot);
+      if (!w.own) {
+        w.chunks = w.chunks.slice();
+        w.own = true;
+      }
+      w.chunks.push(c);
+      local = slot;
+    } else if (c.filled !== local || local === c.lo + c.values.length) {
+      // Full, or a branch (another version already wrote past our end here): a new chunk with
+      // the retained slots, twice as many as they are (O(1) amortized), so the other version
+      // never sees our samples.
+      const from = Math.min(local, Math.max(c.lo, liveFrom - blockStart));
+      const live = local - from;
+      const grown = newChunk(from, Math.min(CHUNK - from, Math.max(MIN_CHUNK, 2 * live, live + planned)), local);
+      grown.values.set(c.values.subarray(from - c.lo, local - c.lo));
+      grown.iters.set(c.iters.subarray(from - c.lo, local - c.lo));
+      if (!w.own) {
+        w.chunks = w.chunks.slice();
+        w.own = true;
+      }
+      w.chunks[k] = c = grown;
+    }
+    // Nobody has written past our end in `c`: append in place, invisibly to older versions
+    // (they stop at their own end).
+    const at = local - c.lo;
+    const m = Math.min(c.values.length - at, n - i);
+    const cv = c.values;
+    const ci = c.iters;
+    for (let j = 0; j < m; j++) {
+      cv[at + j] = values[i + j]!;
+      ci[at + j] = iters[i + j]!;
+    }
+    c.filled = local + m;
+    w.end += m;
+    i += m;
+    planned -= m;
+  }
 }
 
 /** A window was asked of an empty history. */
@@ -117,72 +194,94 @@ export class HistoryBuffer {
     if (iters.length < n || values.length < n) {
       throw new RangeError(`appendAll: ${n} samples asked, but only ${Math.min(values.length, iters.length)} given`);
     }
-    let chunks = this.#chunks;
-    let ownChunks = false; // whether `chunks` is a copy this call may push into
-    let base = this.#base;
-    let end = this.#end;
+    // The first sample retained once these are in: samples before it are never written.
+    const liveFrom = Math.max(this.#start, this.#end + n - this.maxLength);
+    const w: Writing = { chunks: this.#chunks as Chunk[], own: false, base: this.#base, end: this.#end };
+    let first = 0;
+    if (liveFrom > w.end) {
+      // This call alone evicts everything held before and its own first samples: start over
+      // in the block of the first retained sample (absolute indices, so blocks stay aligned).
+      first = liveFrom - w.end;
+      w.base += Math.floor((liveFrom - w.base) / CHUNK) * CHUNK;
+      w.chunks = [];
+      w.own = true;
+      w.end = liveFrom;
+    }
+    write(w, values, iters, first, n, liveFrom, this.maxLength, n - first);
     let count = this.#count;
     let globalAvg = this.#globalAvg;
-    let i = 0;
-    while (i < n) {
-      const local = end - base - (chunks.length - 1) * CHUNK;
-      let last = chunks[chunks.length - 1];
-      if (last === undefined || local === CHUNK) {
-        last = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled: 0 };
-        if (!ownChunks) {
-          chunks = chunks.slice();
-          ownChunks = true;
-        }
-        (chunks as Chunk[]).push(last);
-      } else if (last.filled !== local) {
-        // A branch: another version already wrote past our end in this chunk. Copy the tail
-        // chunk (bounded, CHUNK samples) so the other version never sees our samples.
-        last = { values: last.values.slice(), iters: last.iters.slice(), filled: local };
-        if (!ownChunks) {
-          chunks = chunks.slice();
-          ownChunks = true;
-        }
-        (chunks as Chunk[])[chunks.length - 1] = last;
-      }
-      // Nobody has written past our end in `last`: append in place, invisibly to older versions
-      // (they stop at their own end).
-      const at = local;
-      const m = Math.min(CHUNK - at, n - i);
-      const lv = last.values;
-      const li = last.iters;
-      for (let k = 0; k < m; k++) {
-        const v = values[i + k]!;
-        lv[at + k] = v;
-        li[at + k] = iters[i + k]!;
-        count++;
-        // A running mean, like fvcore's: it stays finite where a sum would overflow.
-        globalAvg += (v - globalAvg) / count;
-      }
-      last.filled = at + m;
-      end += m;
-      i += m;
+    for (let i = 0; i < n; i++) {
+      // A running mean, like fvcore's: it stays finite where a sum would overflow.
+      globalAvg += (values[i]! - globalAvg) / ++count;
     }
-    let start = this.#start;
-    if (end - start > this.maxLength) {
-      start = end - this.maxLength;
-      // Drop whole chunks that fell out of the window (O(1) amortized).
-      const dead = Math.floor((start - base) / CHUNK);
-      if (dead > 0) {
-        chunks = chunks.slice(dead);
-        base += dead * CHUNK;
-      }
+    return HistoryBuffer.#trimmed(this.maxLength, w.chunks, w.base, liveFrom, w.end, count, globalAvg);
+  }
+
+  /** A buffer over `chunks` from `start`, without the chunks wholly before it (O(1) amortized). */
+  static #trimmed(maxLength: number, chunks: readonly Chunk[], base: number, start: number, end: number, count: number, globalAvg: number): HistoryBuffer {
+    const dead = Math.floor((start - base) / CHUNK);
+    if (dead > 0) {
+      chunks = chunks.slice(dead);
+      base += dead * CHUNK;
     }
-    return new HistoryBuffer(this.maxLength, chunks, base, start, end, count, globalAvg);
+    return new HistoryBuffer(maxLength, chunks, base, start, end, count, globalAvg);
+  }
+
+  /**
+   * The same samples, keeping at most `maxLength` from now on (fewer right away if it is
+   * smaller than `length`). Samples already evicted stay evicted.
+   *
+   * @example
+   * ```ts
+   * const h2 = h.withMaxLength(1000);
+   * ```
+   */
+  withMaxLength(maxLength: number): HistoryBuffer {
+    if (maxLength === this.maxLength) return this;
+    const start = Math.max(this.#start, this.#end - maxLength);
+    return HistoryBuffer.#trimmed(maxLength, this.#chunks, this.#base, start, this.#end, this.#count, this.#globalAvg);
+  }
+
+  /**
+   * Bytes of typed-array storage this history's chunks hold (shared with the versions that hold
+   * the same chunks): what its samples cost in memory, spare slots included.
+   */
+  get byteLength(): number {
+    let n = 0;
+    for (const c of this.#chunks) n += c.values.byteLength + c.iters.byteLength;
+    return n;
   }
 
   #valueAt(abs: number): number {
     const off = abs - this.#base;
-    return this.#chunks[(off / CHUNK) | 0]!.values[off % CHUNK]!;
+    const c = this.#chunks[(off / CHUNK) | 0]!;
+    return c.values[(off % CHUNK) - c.lo]!;
   }
 
   #iterAt(abs: number): number {
     const off = abs - this.#base;
-    return this.#chunks[(off / CHUNK) | 0]!.iters[off % CHUNK]!;
+    const c = this.#chunks[(off / CHUNK) | 0]!;
+    return c.iters[(off % CHUNK) - c.lo]!;
+  }
+
+  /**
+   * Copies the newest `n` samples into `values` (and `iters` if given) from `at` on: a run of a
+   * chunk at a time, a typed-array copy rather than a division per sample.
+   */
+  #copy(n: number, values: Float64Array, iters: Uint32Array | null): void {
+    let abs = this.#end - n;
+    let i = 0;
+    while (i < n) {
+      const off = abs - this.#base;
+      const c = this.#chunks[(off / CHUNK) | 0]!;
+      const slot = off % CHUNK;
+      const m = Math.min(CHUNK - slot, n - i);
+      const from = slot - c.lo;
+      values.set(c.values.subarray(from, from + m), i);
+      if (iters !== null) iters.set(c.iters.subarray(from, from + m), i);
+      i += m;
+      abs += m;
+    }
   }
 
   /** Iteration of the newest sample, -1 when empty: `latest()[1]` without making a tuple. */
@@ -200,8 +299,7 @@ export class HistoryBuffer {
   tail(window: number): Float64Array {
     const n = Math.max(0, Math.min(Math.floor(window), this.length));
     const out = new Float64Array(n);
-    let at = this.#end - n;
-    for (let i = 0; i < n; i++, at++) out[i] = this.#valueAt(at);
+    this.#copy(n, out, null);
     return out;
   }
 
@@ -242,8 +340,9 @@ export class HistoryBuffer {
 
   /** Every retained sample as `[value, iter]`, oldest first. */
   values(): Array<readonly [value: number, iter: number]> {
-    const out: Array<readonly [number, number]> = new Array(this.length);
-    for (let at = this.#start, i = 0; at < this.#end; at++, i++) out[i] = [this.#valueAt(at), this.#iterAt(at)];
+    const { values, iters } = this.columns();
+    const out: Array<readonly [number, number]> = new Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = [values[i]!, iters[i]!];
     return out;
   }
 
@@ -262,19 +361,7 @@ export class HistoryBuffer {
     const n = last === undefined ? this.length : Math.max(0, Math.min(Math.floor(last), this.length));
     const values = new Float64Array(n);
     const iters = new Uint32Array(n);
-    // Whole runs of a chunk at a time: a typed-array copy, not a division per sample.
-    let abs = this.#end - n;
-    let i = 0;
-    while (i < n) {
-      const off = abs - this.#base;
-      const c = this.#chunks[(off / CHUNK) | 0]!;
-      const local = off % CHUNK;
-      const m = Math.min(CHUNK - local, n - i);
-      values.set(c.values.subarray(local, local + m), i);
-      iters.set(c.iters.subarray(local, local + m), i);
-      i += m;
-      abs += m;
-    }
+    this.#copy(n, values, iters);
     return { values, iters };
   }
 
@@ -316,22 +403,11 @@ export class HistoryBuffer {
     const n = Math.min(total, maxLength);
     // Samples before `skip` (in concatenation order) are past maxLength: not retained.
     let skip = total - n;
-    const chunks: Chunk[] = [];
-    let chunk: Chunk | undefined;
+    const w: Writing = { chunks: [], own: true, base: 0, end: 0 };
     for (const p of parts) {
-      let i = Math.min(skip, p.values.length);
+      const i = Math.min(skip, p.values.length);
       skip -= i;
-      while (i < p.values.length) {
-        if (chunk === undefined || chunk.filled === CHUNK) {
-          chunk = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled: 0 };
-          chunks.push(chunk);
-        }
-        const m = Math.min(CHUNK - chunk.filled, p.values.length - i);
-        chunk.values.set(p.values.subarray(i, i + m), chunk.filled);
-        chunk.iters.set(p.iters.subarray(i, i + m), chunk.filled);
-        chunk.filled += m;
-        i += m;
-      }
+      write(w, p.values, p.iters, i, p.values.length, 0, maxLength, n - w.end);
     }
     let globalAvg = stats.globalAvg;
     if (globalAvg === undefined) {
@@ -339,7 +415,7 @@ export class HistoryBuffer {
       let k = 0;
       for (const p of parts) for (let i = 0; i < p.values.length; i++) globalAvg += (p.values[i]! - globalAvg) / ++k;
     }
-    return new HistoryBuffer(maxLength, chunks, 0, 0, n, stats.count ?? total, globalAvg);
+    return new HistoryBuffer(maxLength, w.chunks, 0, 0, n, stats.count ?? total, globalAvg);
   }
 
   /**
@@ -378,12 +454,12 @@ export class HistoryBuffer {
         throw new RangeError(`fromBlocks: block ${firstBlock + k} holds slots ${b.lo}..${b.lo + b.values.length - 1}, needs ${from}..${filled - 1}`);
       }
       if (b.lo === 0 && b.values.length === CHUNK && b.iters.length === CHUNK) {
-        chunks.push({ values: b.values, iters: b.iters, filled });
+        chunks.push({ values: b.values, iters: b.iters, lo: 0, filled });
       } else {
-        const c: Chunk = { values: new Float64Array(CHUNK), iters: new Uint32Array(CHUNK), filled };
-        const m = filled - b.lo;
-        c.values.set(b.values.subarray(0, m), b.lo);
-        c.iters.set(b.iters.subarray(0, m), b.lo);
+        // Just the slots read: appends grow the chunk as they need.
+        const c = newChunk(from, Math.max(MIN_CHUNK, filled - from), filled);
+        c.values.set(b.values.subarray(from - b.lo, filled - b.lo));
+        c.iters.set(b.iters.subarray(from - b.lo, filled - b.lo));
         chunks.push(c);
       }
     }

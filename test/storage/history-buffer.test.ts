@@ -187,3 +187,142 @@ test('fromBlocks refuses blocks that do not cover the retained samples', () => {
   assert.equal(HistoryBuffer.fromBlocks(0, [block(0, 20)], { count: 20, globalAvg: 0 }).length, 20);
   assert.equal(HistoryBuffer.fromBlocks(0, [], { count: 0, globalAvg: 0 }).length, 0);
 });
+
+/** Bytes of sample storage (f64 value + u32 iteration). */
+const SAMPLE_BYTES = 12;
+
+test('a metric with two samples allocates at most 256 bytes of sample storage', () => {
+  const h = HistoryBuffer.empty().append(0.5, 0).append(0.25, 1);
+  assert.ok(h.byteLength > 0 && h.byteLength <= 256, `byteLength ${h.byteLength}`);
+});
+
+test('a long history costs about 12 bytes a sample: only its last chunk has room to spare', () => {
+  let h = HistoryBuffer.empty();
+  for (let i = 0; i < 3 * HISTORY_BLOCK_SIZE + 1; i++) h = h.append(i, i);
+  assert.ok(h.byteLength <= SAMPLE_BYTES * (4 * HISTORY_BLOCK_SIZE), `byteLength ${h.byteLength}`);
+  const bulk = HistoryBuffer.empty().appendAll(new Float64Array(100_000), new Uint32Array(100_000));
+  assert.ok(bulk.byteLength <= SAMPLE_BYTES * (100_000 + HISTORY_BLOCK_SIZE), `byteLength ${bulk.byteLength}`);
+});
+
+test('a history holds storage for about maxLength samples however many it was given', () => {
+  let h = HistoryBuffer.empty(10);
+  for (let i = 0; i < 3 * HISTORY_BLOCK_SIZE + 7; i++) h = h.append(i, i);
+  assert.ok(h.byteLength <= SAMPLE_BYTES * 3 * 10, `byteLength ${h.byteLength}`);
+  const bulk = HistoryBuffer.empty(10).appendAll(new Float64Array(100_000), new Uint32Array(100_000));
+  assert.equal(bulk.length, 10);
+  assert.ok(bulk.byteLength <= SAMPLE_BYTES * 3 * 10, `byteLength ${bulk.byteLength}`);
+  const loaded = HistoryBuffer.from(new Float64Array(2), new Uint32Array(2));
+  assert.ok(loaded.byteLength <= 256, `from(): byteLength ${loaded.byteLength}`);
+});
+
+/** The obviously-correct history: a plain array of every retained sample. */
+class Oracle {
+  samples: Array<readonly [number, number]> = [];
+  count = 0;
+  globalAvg = 0;
+  constructor(readonly maxLength: number) {}
+  copy(): Oracle {
+    const o = new Oracle(this.maxLength);
+    o.samples = this.samples.slice();
+    o.count = this.count;
+    o.globalAvg = this.globalAvg;
+    return o;
+  }
+  append(v: number, it: number): void {
+    this.samples.push([v, it]);
+    if (this.samples.length > this.maxLength) this.samples.shift();
+    this.count++;
+    this.globalAvg += (v - this.globalAvg) / this.count;
+  }
+  window(w: number): number[] {
+    return this.samples.slice(Math.max(0, this.samples.length - w)).map((s) => s[0]);
+  }
+  median(w: number): number {
+    const v = this.window(w);
+    if (v.some(Number.isNaN)) return NaN;
+    v.sort((a, b) => a - b);
+    const mid = v.length >> 1;
+    return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  }
+  avg(w: number): number {
+    const v = this.window(w);
+    return v.reduce((s, x) => s + x, 0) / v.length;
+  }
+}
+
+test('a history reads like a plain array of its last maxLength samples, across chunk growth, blocks, eviction and branches', () => {
+  const value = fc.oneof({ weight: 6, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) }, { weight: 1, arbitrary: fc.constantFrom(NaN, -0, 0, Infinity) });
+  // Runs of appends: one by one or as one appendAll, to a random earlier version (a branch).
+  const run = fc.record({ from: fc.nat(30), n: fc.oneof(fc.nat(20), fc.integer({ min: 0, max: 2 * HISTORY_BLOCK_SIZE + 50 })), bulk: fc.boolean(), seed: value });
+  fc.assert(
+    fc.property(fc.array(run, { minLength: 1, maxLength: 8 }), fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 3 * HISTORY_BLOCK_SIZE }), fc.constant(1_000_000)), fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 3 }), (runs, maxLength, windows) => {
+      const versions: Array<[HistoryBuffer, Oracle]> = [[HistoryBuffer.empty(maxLength), new Oracle(maxLength)]];
+      let iter = 0;
+      for (const r of runs) {
+        const [h0, o0] = versions[r.from % versions.length]!;
+        const o = o0.copy();
+        const values = Float64Array.from({ length: r.n }, (_, i) => (i % 97 === 3 ? r.seed : Math.sin(iter + i) * 100));
+        const iters = Uint32Array.from({ length: r.n }, (_, i) => iter + i);
+        iter += r.n;
+        let h = h0;
+        if (r.bulk) h = h.appendAll(values, iters);
+        else for (let i = 0; i < r.n; i++) h = h.append(values[i]!, iters[i]!);
+        for (let i = 0; i < r.n; i++) o.append(values[i]!, iters[i]!);
+        versions.push([h, o]);
+      }
+      // Every version, old ones included: later appends and branches must not have changed them.
+      for (const [h, o] of versions) {
+        assert.deepStrictEqual(h.values(), o.samples);
+        assert.equal(h.length, o.samples.length);
+        assert.equal(h.count, o.count);
+        assert.ok(Object.is(h.globalAvg, o.globalAvg), `globalAvg ${h.globalAvg} vs ${o.globalAvg}`);
+        assert.ok(h.byteLength <= SAMPLE_BYTES * 3 * Math.max(8, h.length), `byteLength ${h.byteLength} for ${h.length} samples`);
+        if (o.samples.length === 0) {
+          assert.throws(() => h.latest(), EmptyHistoryError);
+          continue;
+        }
+        assert.deepStrictEqual(h.latest(), o.samples.at(-1));
+        assert.equal(h.latestIter, o.samples.at(-1)![1]);
+        for (const w of windows) {
+          // Typed-array sort puts -0 before 0, where the oracle's comparator keeps input order: either zero is the median.
+          const m = h.median(w);
+          assert.ok(Object.is(m, o.median(w)) || m === o.median(w), `median(${w}): ${m} vs ${o.median(w)}`);
+          assert.ok(Object.is(h.avg(w), o.avg(w)), `avg(${w})`);
+          assert.deepStrictEqual([...h.tail(w)], o.window(w));
+          const c = h.columns(w);
+          assert.deepStrictEqual([...c.iters], o.samples.slice(Math.max(0, o.samples.length - w)).map((s) => s[1]));
+        }
+      }
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('fromBlocks of any retained window, split into blocks as a snapshot stores them, reads and appends like the appended history', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 3 * HISTORY_BLOCK_SIZE }), fc.integer({ min: 1, max: 2 * HISTORY_BLOCK_SIZE }), fc.nat(HISTORY_BLOCK_SIZE + 20), (count, maxLength, more) => {
+      const all = Array.from({ length: count + more }, (_, i) => i / 3);
+      const appended = HistoryBuffer.empty(maxLength).appendAll(all.slice(0, count), all.slice(0, count).map((_, i) => i));
+      // Blocks from the first retained sample on, the first one starting mid-block (lo > 0).
+      const retained = count - appended.length;
+      const blocks: Array<{ lo: number; values: Float64Array; iters: Uint32Array }> = [];
+      const first = Math.floor(retained / HISTORY_BLOCK_SIZE);
+      for (let at = retained; at < count; ) {
+        const b = Math.floor(at / HISTORY_BLOCK_SIZE);
+        const to = Math.min((b + 1) * HISTORY_BLOCK_SIZE, count);
+        blocks.push({ lo: at - b * HISTORY_BLOCK_SIZE, values: Float64Array.from(all.slice(at, to)), iters: Uint32Array.from({ length: to - at }, (_, i) => at + i) });
+        at = to;
+      }
+      const loaded = HistoryBuffer.fromBlocks(first, blocks, { maxLength, count, globalAvg: appended.globalAvg });
+      assert.deepStrictEqual(loaded.values(), appended.values());
+      const extra = all.slice(count);
+      const iters = extra.map((_, i) => count + i);
+      let one = loaded;
+      for (let i = 0; i < extra.length; i++) one = one.append(extra[i]!, iters[i]!);
+      assert.deepStrictEqual(one.values(), appended.appendAll(extra, iters).values());
+      assert.deepStrictEqual(loaded.appendAll(extra, iters).values(), one.values());
+      assert.ok(one.byteLength <= SAMPLE_BYTES * 3 * Math.max(8, one.length), `byteLength ${one.byteLength} for ${one.length} samples`);
+    }),
+    { numRuns: 40 },
+  );
+});
