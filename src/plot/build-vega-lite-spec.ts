@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_FONT_FAMILY } from './chart-fonts.js';
-import type { MetricChartSpec, MetricPanel, MetricPoint } from './metric-chart-spec.js';
+import { countNonFinite } from './downsample.js';
+import type { MetricChartSpec, MetricPanel, MetricPoint, NonFiniteCounts } from './metric-chart-spec.js';
 
 /** Size of each panel's plotting area, in pixels (axes, titles and legends come on top). */
 export interface PlotSize {
@@ -11,17 +12,30 @@ export interface PlotSize {
 /** One entry of a top-level `vconcat`, as vega-lite types it. */
 type ConcatEntry = Extract<TopLevelSpec, { readonly vconcat: unknown }>['vconcat'][number];
 
+/** One entry of a panel's `layer`. */
+type LayerEntry = Extract<ConcatEntry, { readonly layer: unknown }>['layer'][number];
+
 /**
- * One drawn sample; `style` decides whether it belongs to a faded raw line or a solid line, and
- * `lone` marks the only finite point of its line, which a line mark alone would not show.
+ * One drawn sample; `style` decides whether it belongs to a faded raw line, a solid line or the
+ * marks of values no line can show, and `lone` marks the only finite point of its line, which a
+ * line mark alone would not show. Marks carry their legend entry (`kind`) and plot edge.
  */
 interface ChartRow {
   readonly series: string;
   readonly iteration: number;
   readonly value: number;
-  readonly style: 'faded' | 'solid';
+  readonly style: 'faded' | 'solid' | 'mark';
   readonly lone: boolean;
+  readonly kind?: string;
+  readonly edge?: 'top' | 'bottom';
 }
+
+/** Where and how a raw NaN or ±Infinity is marked: +Infinity and NaN above the plot, -Infinity below. */
+const NON_FINITE_MARKS = [
+  { key: 'nan', label: 'NaN', shape: 'cross', edge: 'top' },
+  { key: 'posInf', label: '+Inf', shape: 'triangle-up', edge: 'top' },
+  { key: 'negInf', label: '-Inf', shape: 'triangle-down', edge: 'bottom' },
+] as const;
 
 /** Vega-Lite's own default spacing of x-axis ticks, in pixels. */
 const PIXELS_PER_TICK = 40;
@@ -29,8 +43,11 @@ const PIXELS_PER_TICK = 40;
 /**
  * Translates a metric chart spec into a Vega-Lite spec: one panel per `vconcat` entry, each a
  * layer of faded raw lines under solid smoothed lines, coloured by series with its own legend.
- * Points whose iteration or value is NaN or ±Infinity are dropped (the line joins its finite
- * neighbours), since one of them would otherwise stretch or break the axis scale.
+ * Points whose iteration or value is NaN or ±Infinity are left out of the lines (a line joins its
+ * finite neighbours), since one of them would otherwise stretch or break the axis scale. Raw
+ * NaN/±Infinity values at a finite iteration are marked instead, in the series' colour at their
+ * iteration: ✕ NaN and ▲ +Infinity on the top edge of the plot, ▼ -Infinity on the bottom edge,
+ * with a "not finite" legend that counts them (`series.nonFinite`, or counted from the points).
  *
  * @example
  * ```ts
@@ -48,7 +65,8 @@ export function buildVegaLiteSpec(spec: MetricChartSpec, plot: PlotSize): TopLev
     vconcat: spec.panels.map((panel, i) => buildPanel(panel, rows[i], plot, xTickCount)),
     // Panels show different metrics, so each keeps its own colours and legend, but they share
     // the iteration axis so that one x position is one moment of training in every panel.
-    resolve: { scale: { color: 'independent', x: 'shared' }, legend: { color: 'independent' } },
+    // Each panel counts its own NaN/±Infinity values in its "not finite" legend.
+    resolve: { scale: { color: 'independent', shape: 'independent', x: 'shared' }, legend: { color: 'independent', shape: 'independent' } },
     config: { font: `${CHART_FONT_FAMILY}, sans-serif`, title: { anchor: 'start' } },
   };
 }
@@ -59,6 +77,25 @@ function buildPanel(
   plot: PlotSize,
   xTickCount: number,
 ): ConcatEntry {
+  const counts = panelNonFinite(panel);
+  const marked = NON_FINITE_MARKS.filter((m) => counts[m.key] > 0);
+  const edgeLayers = (['top', 'bottom'] as const)
+    .filter((edge) => marked.some((m) => m.edge === edge))
+    .map(
+      (edge): LayerEntry => ({
+        transform: [{ filter: { field: 'edge', equal: edge } }],
+        mark: { type: 'point', filled: true, size: 40, opacity: 1, clip: false },
+        encoding: {
+          y: { value: edge === 'top' ? 0 : plot.height },
+          shape: {
+            field: 'kind',
+            type: 'nominal',
+            scale: { domain: marked.map((m) => markLabel(m, counts)), range: marked.map((m) => m.shape) },
+            legend: { title: 'not finite' },
+          },
+        },
+      }),
+    );
   return {
     title: panel.title,
     width: plot.width,
@@ -88,17 +125,42 @@ function buildPanel(
         transform: [{ filter: { field: 'lone', equal: true } }],
         mark: { type: 'point', filled: true, size: 30, opacity: 1 },
       },
+      ...edgeLayers,
     ],
   };
 }
 
+function markLabel(mark: (typeof NON_FINITE_MARKS)[number], counts: NonFiniteCounts): string {
+  return `${counts[mark.key]} ${mark.label}`;
+}
+
+function panelNonFinite(panel: MetricPanel): NonFiniteCounts {
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  for (const series of panel.series) {
+    const c = series.nonFinite ?? countNonFinite(series.points.filter(([iteration]) => Number.isFinite(iteration)).map(([, value]) => value));
+    nan += c.nan;
+    posInf += c.posInf;
+    negInf += c.negInf;
+  }
+  return { nan, posInf, negInf };
+}
+
 function panelRows(panel: MetricPanel): ChartRow[] {
   const rows: ChartRow[] = [];
+  const counts = panelNonFinite(panel);
   for (const series of panel.series) {
     const hasSmoothed = series.smoothed !== undefined && series.smoothed.length > 0;
     // Without a smoothed line the raw line is the only one, so it is drawn solid.
     pushFinite(rows, series.name, series.points, hasSmoothed ? 'faded' : 'solid');
     if (hasSmoothed) pushFinite(rows, series.name, series.smoothed ?? [], 'solid');
+    // A smoothed NaN only echoes raw ones, so only raw values are marked.
+    for (const [iteration, value] of series.points) {
+      if (!Number.isFinite(iteration) || Number.isFinite(value)) continue;
+      const mark = NON_FINITE_MARKS[Number.isNaN(value) ? 0 : value > 0 ? 1 : 2];
+      rows.push({ series: series.name, iteration, value: 0, style: 'mark', lone: false, kind: markLabel(mark, counts), edge: mark.edge });
+    }
   }
   return rows;
 }

@@ -1,12 +1,24 @@
 /** One sample of a metric: the iteration it was logged at and its value. */
 export type MetricPoint = readonly [iteration: number, value: number];
 
+/** How many samples of a series had a value that cannot sit on a line. */
+export interface NonFiniteCounts {
+  readonly nan: number;
+  readonly posInf: number;
+  readonly negInf: number;
+}
+
 /** One metric line in a panel; `smoothed`, when given, is drawn solid over the faded raw line. */
 export interface MetricSeries {
   /** Metric name, shown in the panel's legend; unique within its panel. */
   readonly name: string;
   readonly points: ReadonlyArray<MetricPoint>;
   readonly smoothed?: ReadonlyArray<MetricPoint>;
+  /**
+   * The counts the legend shows for NaN/±Infinity values of `points`; give them when `points` is
+   * a downsampled view (see `downsampleM4`) that keeps only some of them. Default: counted from `points`.
+   */
+  readonly nonFinite?: NonFiniteCounts;
 }
 
 /** One chart panel (for example "loss" or "accuracy") sharing a y axis. */

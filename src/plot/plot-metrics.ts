@@ -1,41 +1,74 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { renderMetricChart } from './render-metric-chart.js';
-import type { MetricPanel } from './metric-chart-spec.js';
+import { DEFAULT_WIDTH, renderMetricChart } from './render-metric-chart.js';
+import type { MetricChartSpec, MetricPanel, MetricSeries } from './metric-chart-spec.js';
+import { countNonFinite, downsampleM4 } from './downsample.js';
+import { trailingMedian } from './trailing-median.js';
 import { historyOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { startReplacement } from '../writers/keep-lines.js';
 import { markPlot } from '../cli/export-targets.js';
 import { writingTo } from '../cli/cli-errors.js';
 
+/** Options of `plotMetrics` beyond the smoothing window. */
+export interface PlotMetricsOptions {
+  /** Width of the image in pixels (default 640, as `renderMetricChart`). */
+  readonly width?: number;
+}
+
+/** Points kept per drawn line, per pixel of image width: about two per pixel column of the plot. */
+export const POINTS_PER_PIXEL = 2;
+
 /**
- * Renders curves of the given metrics (raw and smoothed) from a state to SVG or PNG.
+ * The chart `plotMetrics` draws, before rendering: per metric its raw samples and their
+ * trailing median over `window` iterations (see `trailingMedian`), each downsampled with
+ * `downsampleM4` to at most `POINTS_PER_PIXEL` × the image width, so the renderer gets a
+ * bounded number of points however long the run; counts of NaN/±Infinity values are those of
+ * all samples. The y axis is titled with the panel's metric names.
+ *
+ * @example
+ * ```ts
+ * const chart = metricChart(state, [['total_loss']], 20);
+ * chart.panels[0].series[0].points.length; // ≤ 1280
+ * ```
+ */
+export function metricChart(state: StorageState, panels: ReadonlyArray<readonly string[]>, window = 20, options: PlotMetricsOptions = {}): MetricChartSpec {
+  const width = options.width ?? DEFAULT_WIDTH;
+  const budget = Math.max(4, POINTS_PER_PIXEL * width);
+  return {
+    title: state.info.run?.name ?? undefined,
+    ...(options.width !== undefined ? { width } : {}),
+    panels: panels.map(
+      (names): MetricPanel => ({
+        title: names.join(', '),
+        yTitle: names.join(', '),
+        series: names.map((name): MetricSeries => {
+          const { values, iters } = historyOf(state, name).columns();
+          return {
+            name,
+            points: downsampleM4(iters, values, budget),
+            // The median of the whole series, then downsampled: the median of downsampled points would be another curve.
+            smoothed: values.length > 1 ? downsampleM4(iters, trailingMedian(iters, values, window), budget) : undefined,
+            nonFinite: countNonFinite(values),
+          };
+        }),
+      }),
+    ),
+  };
+}
+
+/**
+ * Renders curves of the given metrics (raw and smoothed) from a state to SVG or PNG: the chart
+ * of `metricChart`.
  *
  * @example
  * ```ts
  * await plotMetrics(state, [['total_loss'], ['test/accuracy']], 'out/curves.png');
  * ```
  */
-export async function plotMetrics(state: StorageState, panels: ReadonlyArray<readonly string[]>, out: string, window = 20): Promise<string> {
-  const specPanels: MetricPanel[] = panels.map((names) => ({
-    title: names.join(', '),
-    series: names.map((name) => {
-      const values = historyOf(state, name).values();
-      const smoothed: Array<readonly [number, number]> = [];
-      // Trailing median over `window` iterations, as the writers smooth.
-      for (let i = 0; i < values.length; i++) {
-        const lo = values[i]![1] - window;
-        const w: number[] = [];
-        for (let j = i; j >= 0 && values[j]![1] > lo; j--) w.push(values[j]![0]);
-        w.sort((a, b) => a - b);
-        const mid = w.length >> 1;
-        smoothed.push([values[i]![1], w.length % 2 ? w[mid]! : (w[mid - 1]! + w[mid]!) / 2]);
-      }
-      return { name, points: values.map(([v, it]) => [it, v] as const), smoothed: values.length > 1 ? smoothed : undefined };
-    }),
-  }));
+export async function plotMetrics(state: StorageState, panels: ReadonlyArray<readonly string[]>, out: string, window = 20, options: PlotMetricsOptions = {}): Promise<string> {
   const format = out.endsWith('.svg') ? 'svg' : 'png';
-  const bytes = markPlot(await renderMetricChart({ panels: specPanels, title: state.info.run?.name ?? undefined }, format), format);
+  const bytes = markPlot(await renderMetricChart(metricChart(state, panels, window, options), format), format);
   writingTo(out, () => {
     mkdirSync(dirname(out), { recursive: true });
     const r = startReplacement(out);

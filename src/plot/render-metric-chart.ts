@@ -8,7 +8,8 @@ import type { MetricChartFormat, MetricChartSpec } from './metric-chart-spec.js'
 import { svgToPng } from './svg-to-png.js';
 import { validateMetricChartSpec } from './validate-metric-chart-spec.js';
 
-const DEFAULT_WIDTH = 640;
+/** Width of a chart whose spec gives none, in pixels. */
+export const DEFAULT_WIDTH = 640;
 const DEFAULT_PANEL_HEIGHT = 260;
 const TITLE_HEIGHT = 30;
 /** Smallest plotting area still worth drawing; a smaller image size is refused. */
@@ -21,8 +22,11 @@ const MIN_PLOT_SIZE = 20;
  * spec, laid out and drawn to SVG by vega (headless), and for `'png'` rasterised by resvg with
  * a bundled font. The image is exactly `spec.width` × `spec.height` pixels.
  *
- * Points whose iteration or value is NaN or ±Infinity (a diverged loss, say) are left out, and
- * the line joins the finite points around them; they never make the call fail.
+ * Points whose iteration or value is NaN or ±Infinity (a diverged loss, say) are left out of
+ * the lines, which join the finite points around them; raw NaN/±Infinity values are marked at
+ * their iteration on the plot's top (NaN, +Infinity) or bottom (-Infinity) edge and counted in a
+ * "not finite" legend. They never make the call fail. Every point given is drawn: a long series
+ * is best cut down first with `downsampleM4`.
  *
  * @throws InvalidArgumentError when the spec is malformed (no panels, a panel without series,
  *   repeated series names, a non-integer size, a size too small for the panels) or the format

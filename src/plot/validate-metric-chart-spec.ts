@@ -4,7 +4,7 @@ import type { MetricChartFormat, MetricChartSpec, MetricPanel, MetricSeries } fr
 /**
  * Checks the shape of a chart spec before any charting library sees it, so that mistakes
  * surface as an {@link InvalidArgumentError} naming the bad value rather than as an obscure
- * vega failure. Non-finite metric values are allowed: they are dropped when drawing.
+ * vega failure. Non-finite metric values are allowed: they are marked, not drawn on a line.
  *
  * @example
  * ```ts
@@ -52,6 +52,7 @@ export function validateMetricChartSpec(spec: MetricChartSpec, format: MetricCha
       seen.add(series.name);
       checkPoints(`${at}.points`, series.points);
       if (series.smoothed !== undefined) checkPoints(`${at}.smoothed`, series.smoothed);
+      if (series.nonFinite !== undefined) checkCounts(`${at}.nonFinite`, series.nonFinite);
     });
   });
 }
@@ -72,6 +73,12 @@ function checkPoints(where: string, points: unknown): void {
       throw new InvalidArgumentError(`${where}[${i}] is ${describe(point)}; expected an [iteration, value] pair of numbers`);
     }
   });
+}
+
+function checkCounts(where: string, counts: unknown): void {
+  const c = counts as Record<string, unknown> | null;
+  const ok = typeof c === 'object' && c !== null && ['nan', 'posInf', 'negInf'].every((k) => Number.isInteger(c[k]) && (c[k] as number) >= 0);
+  if (!ok) throw new InvalidArgumentError(`${where} is ${describe(counts)}; expected { nan, posInf, negInf } counts, each a non-negative integer`);
 }
 
 /** Short rendering of a bad value for messages; long arrays are cut so a message stays readable. */

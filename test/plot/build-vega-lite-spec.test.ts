@@ -9,6 +9,16 @@ interface Row {
   readonly value: number;
   readonly style: string;
   readonly lone: boolean;
+  readonly kind?: string;
+  readonly edge?: string;
+}
+
+interface Layer {
+  readonly transform?: ReadonlyArray<{ readonly filter: { readonly field: string; readonly equal: unknown } }>;
+  readonly encoding?: {
+    readonly y?: { readonly value: number };
+    readonly shape?: { readonly scale: { readonly domain: readonly string[]; readonly range: readonly string[] }; readonly legend: { readonly title: string } };
+  };
 }
 
 /** The parts of the generated spec these tests look at, without vega-lite's full union types. */
@@ -17,6 +27,7 @@ interface Built {
     readonly title: string;
     readonly data: { readonly values: readonly Row[] };
     readonly encoding: { readonly x: { readonly axis: { readonly tickCount: number } } };
+    readonly layer: readonly Layer[];
   }>;
   readonly resolve: unknown;
 }
@@ -52,7 +63,7 @@ describe('buildVegaLiteSpec', () => {
     assert.deepEqual(styles, ['a:faded', 'a:faded', 'a:solid', 'a:solid', 'b:solid', 'b:solid']);
   });
 
-  it('leaves out rows whose iteration or value is not finite', () => {
+  it('leaves out of the lines rows whose iteration or value is not finite', () => {
     const built = build({
       panels: [
         {
@@ -61,12 +72,52 @@ describe('buildVegaLiteSpec', () => {
         },
       ],
     });
-    assert.deepEqual(built.vconcat[0].data.values.map((r) => [r.iteration, r.value]), [[0, 1], [4, 0.5]]);
+    const lines = built.vconcat[0].data.values.filter((r) => r.style !== 'mark');
+    assert.deepEqual(lines.map((r) => [r.iteration, r.value]), [[0, 1], [4, 0.5]]);
+  });
+
+  it('marks raw NaN and +Inf on the top edge and -Inf on the bottom edge, at their iteration, with a legend that counts them', () => {
+    const built = build({
+      panels: [
+        {
+          title: 'loss',
+          series: [
+            { name: 'a', points: [[0, 1], [1, Number.NaN], [2, Number.POSITIVE_INFINITY], [3, Number.NaN], [Number.NaN, Number.NaN], [4, 0.5]], smoothed: [[0, 1], [1, Number.NaN], [4, 0.7]] },
+            { name: 'b', points: [[0, 2], [5, Number.NEGATIVE_INFINITY]] },
+          ],
+        },
+      ],
+    });
+    const panel = built.vconcat[0];
+    const marks = panel.data.values.filter((r) => r.style === 'mark');
+    // Only raw values with a finite iteration: a smoothed NaN echoes raw ones, a NaN iteration has no place.
+    assert.deepEqual(marks.map((r) => [r.series, r.iteration, r.kind, r.edge]), [
+      ['a', 1, '2 NaN', 'top'],
+      ['a', 2, '1 +Inf', 'top'],
+      ['a', 3, '2 NaN', 'top'],
+      ['b', 5, '1 -Inf', 'bottom'],
+    ]);
+    const edges = panel.layer.filter((l) => l.transform?.[0]?.filter.field === 'edge');
+    assert.deepEqual(edges.map((l) => [l.transform?.[0]?.filter.equal, l.encoding?.y?.value]), [['top', 0], ['bottom', 200]]);
+    assert.deepEqual(edges[0]?.encoding?.shape?.scale, { domain: ['2 NaN', '1 +Inf', '1 -Inf'], range: ['cross', 'triangle-up', 'triangle-down'] });
+    assert.equal(edges[0]?.encoding?.shape?.legend.title, 'not finite');
+  });
+
+  it('counts the NaN and infinite values a series says it had, when its points are a downsampled view', () => {
+    const built = build({ panels: [{ title: 'p', series: [{ name: 'a', points: [[0, 1], [9, Number.NaN]], nonFinite: { nan: 5000, posInf: 0, negInf: 0 } }] }] });
+    assert.deepEqual(built.vconcat[0].data.values.filter((r) => r.style === 'mark').map((r) => r.kind), ['5000 NaN']);
+  });
+
+  it('adds no marks and no "not finite" legend when every value is finite', () => {
+    const built = build({ panels: [{ title: 'p', series: [{ name: 'a', points: [[0, 1], [1, 2]], smoothed: [[0, 1], [1, Number.NaN]] }] }] });
+    assert.equal(built.vconcat[0].layer.length, 3);
+    assert.ok(built.vconcat[0].data.values.every((r) => r.style !== 'mark'));
   });
 
   it('flags the single finite point of a line so that it is drawn as a dot', () => {
     const built = build({ panels: [{ title: 'p', series: [{ name: 'a', points: [[3, 1], [4, Number.NaN]] }, { name: 'b', points: [[0, 1], [1, 2]] }] }] });
-    assert.deepEqual(built.vconcat[0].data.values.map((r) => `${r.series}:${r.lone}`), ['a:true', 'b:false', 'b:false']);
+    const lines = built.vconcat[0].data.values.filter((r) => r.style !== 'mark');
+    assert.deepEqual(lines.map((r) => `${r.series}:${r.lone}`), ['a:true', 'b:false', 'b:false']);
   });
 
   it('never asks for more x ticks than whole iterations in the span', () => {
@@ -78,6 +129,6 @@ describe('buildVegaLiteSpec', () => {
 
   it('shares the iteration scale across panels but keeps colours and legends per panel', () => {
     const built = build({ panels: [{ title: 'p', series: [{ name: 'a', points: [] }] }] });
-    assert.deepEqual(built.resolve, { scale: { color: 'independent', x: 'shared' }, legend: { color: 'independent' } });
+    assert.deepEqual(built.resolve, { scale: { color: 'independent', shape: 'independent', x: 'shared' }, legend: { color: 'independent', shape: 'independent' } });
   });
 });

@@ -117,6 +117,19 @@ describe('renderMetricChart', () => {
     assert.deepEqual(png.subarray(0, 8), PNG_SIGNATURE);
   });
 
+  it('marks NaN and infinite values with symbols on the plot edges and counts them in one "not finite" legend', async () => {
+    const points: MetricPoint[] = [[0, 1], [1, Number.NaN], [2, Number.POSITIVE_INFINITY], [3, 0.5], [4, Number.NEGATIVE_INFINITY], [5, 0.25], [6, Number.NaN]];
+    const spec: MetricChartSpec = { panels: [{ title: 'diverging', series: [{ name: 'loss', points }] }] };
+    const svg = (await renderMetricChart(spec, 'svg')).toString('utf8');
+    const marks = [...svg.matchAll(/<path aria-label="iteration: (\d+); series: loss; kind: ([^"]*)"[^>]*transform="translate\([\d.]+,([\d.]+)\)"/g)].map((m) => [Number(m[1]), m[2], Number(m[3])] as const);
+    const bottom = marks.find(([iteration]) => iteration === 4)?.[2] ?? 0;
+    assert.ok(bottom > 100, `-Inf drawn at y=${bottom}, not on the bottom edge`);
+    assert.deepEqual(marks.sort((a, b) => a[0] - b[0]), [[1, '2 NaN', 0], [2, '1 +Inf', 0], [4, '1 -Inf', bottom], [6, '2 NaN', 0]]);
+    const texts = svgTexts(svg);
+    assert.equal(texts.filter((t) => t === 'not finite').length, 1);
+    for (const label of ['2 NaN', '1 +Inf', '1 -Inf']) assert.equal(texts.filter((t) => t === label).length, 1, label);
+  });
+
   it('keeps a series whose values are all NaN in the legend without drawing a line for it', async () => {
     const spec: MetricChartSpec = {
       panels: [

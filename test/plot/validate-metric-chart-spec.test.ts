@@ -56,6 +56,13 @@ describe('validateMetricChartSpec', () => {
     rejects(noSmoothedArray, 'svg', /series\[0\]\.smoothed is 3; expected an array/);
   });
 
+  it('rejects counts of non-finite values that are not non-negative whole numbers', () => {
+    const withCounts = (nonFinite: unknown) => ({ panels: [{ title: 'p', series: [{ name: 'a', points: [], nonFinite }] }] });
+    assert.doesNotThrow(() => validateMetricChartSpec(withCounts({ nan: 3, posInf: 0, negInf: 1 }) as MetricChartSpec, 'svg'));
+    rejects(withCounts({ nan: -1, posInf: 0, negInf: 0 }), 'svg', /series\[0\]\.nonFinite is \{"nan":-1,"posInf":0,"negInf":0\}; expected \{ nan, posInf, negInf \} counts/);
+    rejects(withCounts({ nan: 1 }), 'svg', /series\[0\]\.nonFinite is \{"nan":1\}; expected/);
+  });
+
   it('rejects a width or height that is not a positive whole number of pixels', () => {
     rejects({ ...valid, width: 0 }, 'png', /spec\.width is 0; expected a positive integer number of pixels/);
     rejects({ ...valid, height: 10.5 }, 'png', /spec\.height is 10\.5; expected a positive integer/);
