@@ -6,8 +6,10 @@ import { InvalidArgumentError } from '../errors/trainledger-error.js';
  * back from i and stopping at the first one that is not. As `HistoryBuffer.median`, a window
  * holding a NaN gives NaN, and an even count gives the mean of the two middle values.
  *
- * Runs in O(n log n): values are ranked once, and the window is a Fenwick tree of counts over
- * the ranks, so adding, removing and finding the middle are O(log n) whatever the window size.
+ * The window slides: it is kept sorted, each sample is put in and taken out once by binary
+ * search and a typed-array shift, and its middle is read off, with no allocation per point. That
+ * is O(n · w) element moves for windows of w samples, but w is about the smoothing window (20
+ * iterations by default) and a shift is one memmove, so it is linear in practice.
  * When iterations go backwards somewhere (a log not written by a trainer) the window is no
  * longer a sliding one, and each point's window is sorted on its own instead.
  *
@@ -23,31 +25,38 @@ export function trailingMedian(iters: ArrayLike<number>, values: ArrayLike<numbe
   const n = values.length;
   for (let i = 1; i < n; i++) if (iters[i]! < iters[i - 1]!) return windowBySort(iters, values, window);
   const out = new Float64Array(n);
-  if (n === 0) return out;
-  // Every non-NaN value in ascending order; a value's rank is its first position here.
-  const sorted = Float64Array.from(values).sort();
-  let size = n;
-  while (size > 0 && Number.isNaN(sorted[size - 1]!)) size--;
-  const rank = new Int32Array(n);
-  for (let i = 0; i < n; i++) rank[i] = Number.isNaN(values[i]!) ? -1 : lowerBound(sorted, size, values[i]!);
-  const counts = new FenwickCounts(size);
-  let start = 0;
+  // The non-NaN values of the window, ascending; NaNs are only counted.
+  let sorted = new Float64Array(64);
+  let size = 0;
   let nans = 0;
+  let start = 0;
   for (let i = 0; i < n; i++) {
-    if (rank[i]! < 0) nans++;
-    else counts.add(rank[i]!, 1);
+    const v = values[i]!;
+    if (Number.isNaN(v)) nans++;
+    else {
+      if (size === sorted.length) {
+        const grown = new Float64Array(sorted.length * 2);
+        grown.set(sorted);
+        sorted = grown;
+      }
+      const at = firstAbove(sorted, size, v);
+      sorted.copyWithin(at + 1, at, size);
+      sorted[at] = v;
+      size++;
+    }
     const lo = iters[i]! - window;
     for (; iters[start]! <= lo; start++) {
-      if (rank[start]! < 0) nans--;
-      else counts.add(rank[start]!, -1);
+      const old = values[start]!;
+      if (Number.isNaN(old)) nans--;
+      else {
+        // Any slot holding an equal value will do: equal values are interchangeable.
+        const at = firstAbove(sorted, size, old) - 1;
+        sorted.copyWithin(at, at + 1, size);
+        size--;
+      }
     }
-    if (nans > 0) {
-      out[i] = NaN;
-      continue;
-    }
-    const m = i - start + 1;
-    const upper = sorted[counts.kth((m >> 1) + 1)]!;
-    out[i] = m % 2 === 1 ? upper : (sorted[counts.kth(m >> 1)]! + upper) / 2;
+    if (nans > 0) out[i] = NaN;
+    else out[i] = size % 2 === 1 ? sorted[size >> 1]! : (sorted[(size >> 1) - 1]! + sorted[size >> 1]!) / 2;
   }
   return out;
 }
@@ -67,43 +76,14 @@ function windowBySort(iters: ArrayLike<number>, values: ArrayLike<number>, windo
   return out;
 }
 
-function lowerBound(sorted: Float64Array, size: number, x: number): number {
+/** The first index of `sorted[0, size)` whose value is greater than `x` (size when none). */
+function firstAbove(sorted: Float64Array, size: number, x: number): number {
   let lo = 0;
   let hi = size;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < x) lo = mid + 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
-}
-
-/** Counts per rank, with prefix sums and "position of the k-th smallest" in O(log n). */
-class FenwickCounts {
-  readonly #tree: Int32Array;
-  readonly #top: number;
-
-  constructor(size: number) {
-    this.#tree = new Int32Array(size + 1);
-    let top = 1;
-    while (top * 2 <= size) top *= 2;
-    this.#top = size > 0 ? top : 0;
-  }
-
-  add(at: number, delta: number): void {
-    for (let i = at + 1; i < this.#tree.length; i += i & -i) this.#tree[i]! += delta;
-  }
-
-  /** The rank holding the k-th smallest counted value (k from 1). */
-  kth(k: number): number {
-    let pos = 0;
-    for (let step = this.#top; step > 0; step >>= 1) {
-      const next = pos + step;
-      if (next < this.#tree.length && this.#tree[next]! < k) {
-        pos = next;
-        k -= this.#tree[next]!;
-      }
-    }
-    return pos;
-  }
 }

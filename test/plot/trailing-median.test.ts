@@ -39,6 +39,12 @@ describe('trailingMedian', () => {
     );
   });
 
+  it('equals the definition when a window of thousands of samples at one iteration drains to a few', () => {
+    const iters = Array.from({ length: 3200 }, (_, i) => (i < 3000 ? 0 : i - 2999));
+    const values = iters.map((_, i) => ((i * 7919) % 101) + 0.5);
+    assert.deepEqual(plain(trailingMedian(iters, values, 3)), plain(oracle(iters, values, 3)));
+  });
+
   it('is NaN exactly while a NaN is inside the window, as HistoryBuffer.median', () => {
     const iters = [0, 1, 2, 3, 4, 5];
     assert.deepEqual(Array.from(trailingMedian(iters, [1, NaN, 3, 5, 7, 9], 2)), [1, NaN, NaN, 4, 6, 8]);
