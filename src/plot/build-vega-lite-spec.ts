@@ -65,8 +65,11 @@ export function buildVegaLiteSpec(spec: MetricChartSpec, plot: PlotSize): TopLev
     vconcat: spec.panels.map((panel, i) => buildPanel(panel, rows[i], plot, xTickCount)),
     // Panels show different metrics, so each keeps its own colours and legend, but they share
     // the iteration axis so that one x position is one moment of training in every panel.
-    // Each panel counts its own NaN/±Infinity values in its "not finite" legend.
-    resolve: { scale: { color: 'independent', shape: 'independent', x: 'shared' }, legend: { color: 'independent', shape: 'independent' } },
+    // Each panel lists its own NaN/±Infinity counts and raw/smoothed legend beside its series.
+    resolve: {
+      scale: { color: 'independent', shape: 'independent', opacity: 'independent', strokeWidth: 'independent', x: 'shared' },
+      legend: { color: 'independent', shape: 'independent', opacity: 'independent', strokeWidth: 'independent' },
+    },
     config: { font: `${CHART_FONT_FAMILY}, sans-serif`, title: { anchor: 'start' } },
   };
 }
@@ -77,6 +80,9 @@ function buildPanel(
   plot: PlotSize,
   xTickCount: number,
 ): ConcatEntry {
+  // Faded means raw and solid smoothed only when every series has both lines; then a legend says so.
+  const explained = panel.series.every((s) => s.smoothed !== undefined && s.smoothed.length > 0);
+  const lineLegend = explained ? { encoding: lineStyleEncoding(panel.smoothedLabel ?? 'smoothed') } : {};
   const counts = panelNonFinite(panel);
   const marked = NON_FINITE_MARKS.filter((m) => counts[m.key] > 0);
   const edgeLayers = (['top', 'bottom'] as const)
@@ -116,10 +122,12 @@ function buildPanel(
       {
         transform: [{ filter: { field: 'style', equal: 'faded' } }],
         mark: { type: 'line', strokeWidth: 1, opacity: 0.35 },
+        ...lineLegend,
       },
       {
         transform: [{ filter: { field: 'style', equal: 'solid' } }],
         mark: { type: 'line', strokeWidth: 2 },
+        ...lineLegend,
       },
       {
         transform: [{ filter: { field: 'lone', equal: true } }],
@@ -128,6 +136,15 @@ function buildPanel(
       ...edgeLayers,
     ],
   };
+}
+
+/** Opacity and width by line style, with a legend naming the two styles "raw" and `smoothedLabel`. */
+function lineStyleEncoding(smoothedLabel: string) {
+  const legend = { title: null, symbolType: 'stroke', symbolStrokeColor: 'gray', labelLimit: 400, labelExpr: `datum.value === 'faded' ? 'raw' : ${JSON.stringify(smoothedLabel)}` } as const;
+  return {
+    opacity: { field: 'style', type: 'ordinal', scale: { domain: ['faded', 'solid'], range: [0.35, 1] }, legend },
+    strokeWidth: { field: 'style', type: 'ordinal', scale: { domain: ['faded', 'solid'], range: [1, 2] }, legend },
+  } as const;
 }
 
 function markLabel(mark: (typeof NON_FINITE_MARKS)[number], counts: NonFiniteCounts): string {

@@ -27,6 +27,12 @@ export interface MetricPanel {
   readonly series: ReadonlyArray<MetricSeries>;
   /** Title of the y axis; none by default since the panel title usually says it. */
   readonly yTitle?: string;
+  /**
+   * What the solid lines are, as the panel's legend names them beside the faded "raw" ones
+   * (e.g. "median of 20 iterations"); the legend is shown when every series has a smoothed
+   * line. Default "smoothed".
+   */
+  readonly smoothedLabel?: string;
 }
 
 /** What to draw: panels stacked vertically, all with iteration on the x axis. */

@@ -24,7 +24,8 @@ export const POINTS_PER_PIXEL = 2;
  * trailing median over `window` iterations (see `trailingMedian`), each downsampled with
  * `downsampleM4` to at most `POINTS_PER_PIXEL` × the image width, so the renderer gets a
  * bounded number of points however long the run; counts of NaN/±Infinity values are those of
- * all samples. The y axis is titled with the panel's metric names.
+ * all samples. The y axis is titled with the panel's metric names, and the legend names the
+ * faded line "raw" and the solid one "median of <window> iterations".
  *
  * @example
  * ```ts
@@ -42,6 +43,7 @@ export function metricChart(state: StorageState, panels: ReadonlyArray<readonly 
       (names): MetricPanel => ({
         title: names.join(', '),
         yTitle: names.join(', '),
+        smoothedLabel: `median of ${window} iterations`,
         series: names.map((name): MetricSeries => {
           const { values, iters } = historyOf(state, name).columns();
           return {

@@ -16,6 +16,8 @@ interface Row {
 interface Layer {
   readonly transform?: ReadonlyArray<{ readonly filter: { readonly field: string; readonly equal: unknown } }>;
   readonly encoding?: {
+    readonly opacity?: { readonly scale: { readonly domain: readonly string[]; readonly range: readonly number[] }; readonly legend: { readonly labelExpr: string } };
+    readonly strokeWidth?: { readonly scale: { readonly domain: readonly string[]; readonly range: readonly number[] } };
     readonly y?: { readonly value: number };
     readonly shape?: { readonly scale: { readonly domain: readonly string[]; readonly range: readonly string[] }; readonly legend: { readonly title: string } };
   };
@@ -120,6 +122,24 @@ describe('buildVegaLiteSpec', () => {
     assert.deepEqual(lines.map((r) => `${r.series}:${r.lone}`), ['a:true', 'b:false', 'b:false']);
   });
 
+  it('names the faded lines raw and the solid ones by smoothedLabel in a legend when every series has both', () => {
+    const built = build({
+      panels: [
+        { title: 'p', smoothedLabel: 'median of 20 iterations', series: [{ name: 'a', points: [[0, 1], [1, 2]], smoothed: [[0, 1], [1, 1.5]] }] },
+        { title: 'q', series: [{ name: 'a', points: [[0, 1], [1, 2]], smoothed: [[0, 1], [1, 1.5]] }, { name: 'b', points: [[0, 1], [1, 2]] }] },
+      ],
+    });
+    const [faded, solid] = built.vconcat[0].layer;
+    for (const layer of [faded, solid]) {
+      assert.deepEqual(layer?.encoding?.opacity?.scale, { domain: ['faded', 'solid'], range: [0.35, 1] });
+      assert.deepEqual(layer?.encoding?.strokeWidth?.scale, { domain: ['faded', 'solid'], range: [1, 2] });
+    }
+    const label = new Function('datum', `return ${faded?.encoding?.opacity?.legend.labelExpr}`) as (d: { value: string }) => string;
+    assert.deepEqual([label({ value: 'faded' }), label({ value: 'solid' })], ['raw', 'median of 20 iterations']);
+    // b has no smoothed line and is drawn solid: a legend would call it smoothed.
+    assert.ok(built.vconcat[1].layer.every((l) => l.encoding?.opacity === undefined));
+  });
+
   it('never asks for more x ticks than whole iterations in the span', () => {
     const short = build({ panels: [{ title: 'p', series: [{ name: 'a', points: [[0, 1], [3, 2]] }] }] });
     assert.equal(short.vconcat[0].encoding.x.axis.tickCount, 3);
@@ -129,6 +149,9 @@ describe('buildVegaLiteSpec', () => {
 
   it('shares the iteration scale across panels but keeps colours and legends per panel', () => {
     const built = build({ panels: [{ title: 'p', series: [{ name: 'a', points: [] }] }] });
-    assert.deepEqual(built.resolve, { scale: { color: 'independent', shape: 'independent', x: 'shared' }, legend: { color: 'independent', shape: 'independent' } });
+    assert.deepEqual(built.resolve, {
+      scale: { color: 'independent', shape: 'independent', opacity: 'independent', strokeWidth: 'independent', x: 'shared' },
+      legend: { color: 'independent', shape: 'independent', opacity: 'independent', strokeWidth: 'independent' },
+    });
   });
 });

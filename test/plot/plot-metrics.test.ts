@@ -96,7 +96,9 @@ describe('plot smoothing', () => {
     }
   });
 
-  it('titles the y axis with the metric', () => {
-    assert.equal(metricChart(stateOf(shortLog), [['loss']]).panels[0]!.yTitle, 'loss');
+  it('titles the y axis with the metric and names the smoothed line by its window', () => {
+    const [panel] = metricChart(stateOf(shortLog), [['loss']], 7).panels;
+    assert.equal(panel!.yTitle, 'loss');
+    assert.equal(panel!.smoothedLabel, 'median of 7 iterations');
   });
 });

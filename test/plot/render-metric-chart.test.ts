@@ -67,6 +67,15 @@ describe('renderMetricChart', () => {
     }
   });
 
+  it('writes a legend naming the faded line raw and the solid one as the spec says, when every series has both', async () => {
+    const smoothedOnly: MetricChartSpec = { panels: [{ ...twoPanels.panels[1]!, smoothedLabel: 'median of 20 iterations' }] };
+    const texts = svgTexts((await renderMetricChart(smoothedOnly, 'svg')).toString('utf8'));
+    assert.ok(texts.includes('raw') && texts.includes('median of 20 iterations'), texts.join('|'));
+    // val_loss of the loss panel has no smoothed line, so that panel has no such legend.
+    const loss: MetricChartSpec = { panels: [twoPanels.panels[0]!] };
+    assert.ok(!svgTexts((await renderMetricChart(loss, 'svg')).toString('utf8')).includes('raw'));
+  });
+
   it('makes the SVG exactly the requested width and height', async () => {
     const svg = (await renderMetricChart(twoPanels, 'svg')).toString('utf8');
     assert.match(svg, /^<svg\b[^>]*\swidth="700"[^>]*\sheight="500"/);
