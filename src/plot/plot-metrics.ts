@@ -16,7 +16,7 @@ export interface PlotMetricsOptions {
   readonly width?: number;
 }
 
-/** Points kept per drawn line, per pixel of image width: about two per pixel column of the plot. */
+/** Points kept per drawn line, per pixel of image width (the plot area is narrower, so a few more per plot pixel). */
 export const POINTS_PER_PIXEL = 2;
 
 /**
