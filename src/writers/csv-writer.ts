@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
-import { wallTimeAt } from './wall-time.js';
+import { WallClock } from './wall-time.js';
 import { pythonFloat } from './python-json.js';
 import { keepLines } from './keep-lines.js';
 import type { StorageState } from '../storage/storage-state.js';
@@ -48,24 +48,56 @@ export class CSVWriter implements MetricWriter {
   }
 
   write(state: StorageState): void {
-    const rows: Array<[number, string, number]> = [];
     const m = state.metrics;
-    for (let i = 0; i < m.names.length; i++) {
+    const order = this.#nameOrder(m.names);
+    // The samples after each metric's cursor, metrics in name order: a write costs what it writes.
+    const parts: Part[] = [];
+    let rows = 0;
+    for (const i of order) {
       const name = m.names[i]!;
       const h = m.histories[i]!;
       const done = this.#written.get(name) ?? 0;
       const fresh = Math.min(h.count - done, h.length);
       if (fresh <= 0) continue;
-      const values = h.values();
-      for (let j = values.length - fresh; j < values.length; j++) rows.push([values[j]![1], name, values[j]![0]]);
+      const { values, iters } = h.columns(fresh);
+      parts.push(inIterationOrder({ field: this.#fields[i]!, values, iters, at: 0 }));
+      rows += fresh;
       this.#written.set(name, h.count);
     }
-    if (rows.length === 0) return;
-    rows.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-    const text = rows.map(([it, name, v]) => `${it},${csvField(name)},${pythonFloat(v)},${wallTimeAt(state, it).toFixed(6)}\n`).join('');
+    if (rows === 0) return;
+    // Rows in (iteration, name) order: a merge of the metrics' samples, each part in iteration order.
+    const heap = new MergeHeap(parts);
+    const clock = new WallClock(state);
+    let last = -1;
+    // What the rows of one iteration share is formatted once.
+    let head = '';
+    let tail = '';
+    let text = '';
+    for (let p = heap.top(); p !== null; p = heap.next()) {
+      const it = p.iters[p.at]!;
+      if (it !== last) {
+        last = it;
+        head = `${it},`;
+        tail = `,${clock.at(it).toFixed(6)}\n`;
+      }
+      text += head + p.field + ',' + pythonFloat(p.values[p.at]!) + tail;
+    }
     writeSync(this.#open(), text);
-    this.#lastIter = Math.max(this.#lastIter, rows[rows.length - 1]![0]);
+    this.#lastIter = Math.max(this.#lastIter, last);
   }
+
+  /** Metric positions in name order, cached per metric table (names only grow, as a new array). */
+  #nameOrder(names: readonly string[]): readonly number[] {
+    if (this.#orderOf !== names) {
+      this.#fields = names.map(csvField);
+      this.#order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+      this.#orderOf = names;
+    }
+    return this.#order;
+  }
+  #orderOf: readonly string[] | null = null;
+  #order: readonly number[] = [];
+  #fields: readonly string[] = [];
 
   cursor(): WriterCursor {
     return { iter: this.#lastIter, detail: Object.fromEntries(this.#written) };
@@ -133,4 +165,80 @@ function parseName(line: string): string {
     return out;
   }
   return rest.slice(0, rest.indexOf(','));
+}
+
+/** A metric's samples to write, `at` the next one. */
+interface Part {
+  readonly field: string;
+  values: Float64Array;
+  iters: Uint32Array;
+  at: number;
+}
+
+/** `part` with its samples in iteration order, those of one iteration kept in the order put (rarely not so already). */
+function inIterationOrder(part: Part): Part {
+  const { values, iters } = part;
+  let sorted = true;
+  for (let j = 1; j < iters.length && sorted; j++) sorted = iters[j - 1]! <= iters[j]!;
+  if (sorted) return part;
+  const idx = Array.from(iters, (_, j) => j).sort((a, b) => iters[a]! - iters[b]! || a - b);
+  part.values = Float64Array.from(idx, (j) => values[j]!);
+  part.iters = Uint32Array.from(idx, (j) => iters[j]!);
+  return part;
+}
+
+/**
+ * A k-way merge of parts (given in name order) by (iteration, name): a binary heap of the parts,
+ * so a write of r rows over k metrics costs r·log k, however wide the run.
+ */
+class MergeHeap {
+  readonly #parts: Part[];
+  readonly #heap: number[];
+
+  constructor(parts: Part[]) {
+    this.#parts = parts;
+    this.#heap = parts.map((_, i) => i);
+    for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#down(i);
+  }
+
+  /** The part whose next sample comes first, or null when all are written. */
+  top(): Part | null {
+    return this.#heap.length > 0 ? this.#parts[this.#heap[0]!]! : null;
+  }
+
+  /** Moves past the top part's next sample; returns the new top. */
+  next(): Part | null {
+    const heap = this.#heap;
+    const p = this.#parts[heap[0]!]!;
+    if (++p.at === p.iters.length) {
+      const tail = heap.pop()!;
+      if (heap.length === 0) return null;
+      heap[0] = tail;
+    }
+    this.#down(0);
+    return this.top();
+  }
+
+  #before(a: number, b: number): boolean {
+    const pa = this.#parts[a]!;
+    const pb = this.#parts[b]!;
+    const ia = pa.iters[pa.at]!;
+    const ib = pb.iters[pb.at]!;
+    // Parts are in name order: the index breaks ties by name.
+    return ia < ib || (ia === ib && a < b);
+  }
+
+  #down(i: number): void {
+    const heap = this.#heap;
+    const n = heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) return;
+      const r = l + 1;
+      const c = r < n && this.#before(heap[r]!, heap[l]!) ? r : l;
+      if (!this.#before(heap[c]!, heap[i]!)) return;
+      [heap[c], heap[i]] = [heap[i]!, heap[c]!];
+      i = c;
+    }
+  }
 }

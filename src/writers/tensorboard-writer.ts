@@ -1,6 +1,6 @@
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { EventFileWriter } from './tensorboard/event-file-writer.js';
-import { wallTimeAt } from './wall-time.js';
+import { WallClock } from './wall-time.js';
 import type { ResumedData, RunStartedData } from '../events/train-event.js';
 import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
@@ -11,6 +11,11 @@ export interface TensorBoardWriterOptions {
   /** Event file name (default: TensorFlow's `events.out.tfevents.<time>.<host>`). */
   readonly fileName?: string;
   readonly id?: string;
+  /**
+   * Whether each write waits until its events are on disk (fsync). Default true. An export,
+   * renamed into place only once it is whole, needs that only once, at `close`.
+   */
+  readonly fsync?: boolean;
 }
 
 /**
@@ -30,6 +35,7 @@ export class TensorBoardWriter implements MetricWriter {
   readonly dir: string;
   readonly window: number;
   readonly #fileName: string | undefined;
+  readonly #fsync: boolean;
   #file: EventFileWriter | null = null;
   #lastWrite = -1;
 
@@ -37,6 +43,7 @@ export class TensorBoardWriter implements MetricWriter {
     this.dir = dir;
     this.window = options.window ?? 20;
     this.#fileName = options.fileName;
+    this.#fsync = options.fsync ?? true;
     this.id = options.id ?? `tensorboard:${dir}`;
   }
 
@@ -56,9 +63,10 @@ export class TensorBoardWriter implements MetricWriter {
     }
     if (byIter.size === 0) return;
     const iters = [...byIter.keys()].sort((a, b) => a - b);
-    const file = this.#open(state.info.run?.wallTime ?? wallTimeAt(state, iters[0]!));
-    for (const it of iters) file.writeScalars(it, wallTimeAt(state, it), byIter.get(it)!);
-    file.flush();
+    const clock = new WallClock(state);
+    const file = this.#open(state.info.run?.wallTime ?? clock.at(iters[0]!));
+    for (const it of iters) file.writeScalars(it, clock.at(it), byIter.get(it)!);
+    file.flush({ sync: this.#fsync });
     this.#lastWrite = iters[iters.length - 1]!;
   }
 
@@ -82,7 +90,7 @@ export class TensorBoardWriter implements MetricWriter {
   #sessionStart(step: number, wallTime: number): void {
     const file = this.#open(wallTime);
     file.writeSessionStart(step, wallTime);
-    file.flush();
+    file.flush({ sync: this.#fsync });
   }
 
   /** The event file written, once something was. */
@@ -92,7 +100,7 @@ export class TensorBoardWriter implements MetricWriter {
 
   /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
   spec(): WriterSpec {
-    return { id: this.id, module: import.meta.url, exportName: 'TensorBoardWriter', args: [this.dir, { window: this.window, fileName: this.#fileName, id: this.id }] };
+    return { id: this.id, module: import.meta.url, exportName: 'TensorBoardWriter', args: [this.dir, { window: this.window, fileName: this.#fileName, id: this.id, fsync: this.#fsync }] };
   }
 
   close(): void {

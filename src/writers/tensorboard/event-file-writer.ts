@@ -132,16 +132,18 @@ export class EventFileWriter {
 
   /**
    * Writes all buffered events to the file and fsyncs it: once this returns they survive a crash.
+   * With `sync: false` they are only handed to the OS (readers see them; a crash may lose them).
    *
    * @example
    * ```ts
    * writer.flush();
+   * writer.flush({ sync: false });
    * ```
    */
-  flush(): void {
+  flush(options: { readonly sync?: boolean } = {}): void {
     const fd = this.#assertOpen('flush');
     this.#drain();
-    fsyncSync(fd);
+    if (options.sync !== false) fsyncSync(fd);
   }
 
   /**
