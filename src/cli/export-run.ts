@@ -126,9 +126,9 @@ export function exportRun(log: LogFile, runId: number, options: ExportOptions): 
       if (target.kind === 'JSON') writers.push(new JSONWriter(tmp, { id: pick(recorded, 'json:') ?? `json:${target.path}` }));
       else if (target.kind === 'CSV') writers.push(new CSVWriter(tmp, { id: pick(recorded, 'csv:') ?? pick(recorded, 'json:') ?? `csv:${target.path}` }));
       // A CSV or TensorBoard export of a run that only had a JSON writer follows the JSON writer's points.
-      else writers.push(new TensorBoardWriter(dirname(tmp), { id: pick(recorded, 'tensorboard:') ?? pick(recorded, 'json:') ?? `tensorboard:${options.tensorboard}`, fileName: basename(tmp) }));
+      else writers.push(new TensorBoardWriter(dirname(tmp), { id: pick(recorded, 'tensorboard:') ?? pick(recorded, 'json:') ?? `tensorboard:${options.tensorboard}`, fileName: basename(tmp), fsync: false }));
     }
-    const state = writers.length > 0 ? replayWriters(log, runId, writers, { untilIter: options.untilIter, period: options.period }) : replayRun(log, runId, { untilIter: options.untilIter }).state;
+    const state = writers.length > 0 ? replayWriters(log, runId, writers, { untilIter: options.untilIter, period: options.period, recorded }) : replayRun(log, runId, { untilIter: options.untilIter }).state;
     for (const { target, replacement } of replacements) writingTo(target.path, () => replacement.commit());
     return { state, written: targets.map((t) => t.path) };
   } catch (e) {

@@ -1,7 +1,7 @@
 import type { MetricWriter } from './metric-writer.js';
 import type { LogFile } from '../log/log-file.js';
 import { replayRun } from '../log/replay.js';
-import { decodeBatch } from '../log/batch-codec.js';
+import { visitRecords, type BatchVisitor } from '../log/batch-codec.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
@@ -15,16 +15,24 @@ export interface ReplayWritersOptions {
    */
   readonly follow?: string;
   readonly period?: number;
+  /** `recordedWriterIds` of the run, when the caller has them already (saves reading the log twice). */
+  readonly recorded?: readonly string[];
 }
 
 /** Writer ids that have recorded write points in a run. */
 export function recordedWriterIds(log: LogFile, runId: number): string[] {
   const ids = new Set<string>();
-  const batches = [...log.batches(runId)];
-  // Read after the batches: a name is committed with the batch that first uses it.
-  const names = log.names(runId);
-  for (const b of batches) {
-    for (const e of decodeBatch(b.body, names)) if (e.type === 'writer-cursor') ids.add(e.data.writer);
+  // Only the JSON records matter: scalars and steps are walked over, and a page at a time is held.
+  const visitor: BatchVisitor = {
+    scalar() {},
+    step() {},
+    json(e) {
+      if (e.type === 'writer-cursor') ids.add(e.data.writer);
+    },
+  };
+  for (const page of log.batchPages(runId)) {
+    const view = new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
+    for (let i = 0; i < page.count; i++) visitRecords(page.bytes, view, page.offsets[i]!, page.offsets[i + 1]!, visitor);
   }
   return [...ids];
 }
@@ -44,7 +52,7 @@ export function recordedWriterIds(log: LogFile, runId: number): string[] {
 export function replayWriters(log: LogFile, runId: number, writers: readonly MetricWriter[], options: ReplayWritersOptions = {}): StorageState {
   const period = options.period ?? 20;
   if (!Number.isInteger(period) || period < 1) throw new InvalidArgumentError(`period must be a positive integer, got ${String(period)}`);
-  const recorded = new Set(recordedWriterIds(log, runId));
+  const recorded = new Set(options.recorded ?? recordedWriterIds(log, runId));
   const plan = writers.map((w) => {
     const trigger = options.follow ?? w.id;
     return { w, trigger, periodic: !recorded.has(trigger) };
