@@ -15,6 +15,7 @@ import { evolveAll } from '../storage/evolve.js';
 import { exportRun } from './export-run.js';
 import { plotMetrics } from '../plot/plot-metrics.js';
 import { summarizeRun } from './run-summary.js';
+import { diffRuns } from './diff-runs.js';
 import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
 import { cliErrorLine, MetricNotRecordedError, writingTo } from './cli-errors.js';
 import { checkExportTarget, LogFiles } from './export-targets.js';
@@ -39,8 +40,7 @@ interface ExitStatus {
 }
 
 export { cliErrorLine } from './cli-errors.js';
-
-const TIMING = /^(time|data_time|eta_seconds|memory\/)/;
+export { diffStates, type DiffResult } from './diff-runs.js';
 
 const RUN_HELP = 'run id or name (default: the last run); a digit string is an id: say id:N or name:NAME to choose (a run named "1" is name:1)';
 
@@ -114,6 +114,11 @@ const FORMATS = ['table', 'json'] as const;
 
 function checkMetrics(flag: string, names: readonly string[], state: StorageState, runId: number, logPath: string): void {
   for (const name of names) if (!state.metrics.index.has(name)) throw new MetricNotRecordedError(flag, name, runId, logPath, state.metrics.names);
+}
+
+function checkNames(flag: string, names: readonly string[], known: readonly string[], runId: number, logPath: string): void {
+  const has = new Set(known);
+  for (const name of names) if (!has.has(name)) throw new MetricNotRecordedError(flag, name, runId, logPath, known);
 }
 
 function fmt(v: number): string {
@@ -286,11 +291,10 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
       let b: { log: LogFile; runId: number } | undefined;
       try {
         b = openRun(pathB, o.runB);
-        const sa = replayRun(a.log, a.runId).state;
-        const sb = replayRun(b.log, b.runId).state;
-        checkMetrics('--metric', o.metric ?? [], sa, a.runId, pathA);
-        checkMetrics('--metric', o.metric ?? [], sb, b.runId, pathB);
-        const result = diffStates(sa, sb, o.tolerance, o.includeTiming ?? false, o.metric);
+        // Both logs are walked in step, never replayed whole (see diffRuns).
+        const result = diffRuns(a.log, a.runId, b.log, b.runId, { tolerance: o.tolerance, includeTiming: o.includeTiming ?? false, only: o.metric });
+        checkNames('--metric', o.metric ?? [], result.namesA, a.runId, pathA);
+        checkNames('--metric', o.metric ?? [], result.namesB, b.runId, pathB);
         if (result.first === null) {
           io.out(`no divergence: ${result.metrics} metrics agree at ${result.compared} iterations (tolerance ${o.tolerance})${result.onlyIn.length ? `; only in one run: ${result.onlyIn.join(', ')}` : ''}`);
         } else {
@@ -333,48 +337,6 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
 function checkIter(log: LogFile, runId: number, iter: number): void {
   const last = log.lastBatches(runId, 64).reduce((m, b) => (b.stepIter !== null ? Math.max(m, b.stepIter) : m), -1);
   if (iter > last) throw new IterationOutOfRangeError(iter, runId, last);
-}
-
-export interface DiffResult {
-  readonly first: { readonly iter: number; readonly name: string; readonly a: number; readonly b: number } | null;
-  readonly metrics: number;
-  readonly compared: number;
-  readonly onlyIn: readonly string[];
-}
-
-/**
- * Compares two states metric by metric at the iterations both recorded.
- *
- * @example
- * ```ts
- * diffStates(a, b, 1e-6, false).first; // null when they agree
- * ```
- */
-export function diffStates(a: StorageState, b: StorageState, tolerance: number, includeTiming: boolean, only?: readonly string[]): DiffResult {
-  let first: DiffResult['first'] = null;
-  let metrics = 0;
-  const iters = new Set<number>();
-  const onlyIn: string[] = [];
-  const names = new Set(only ?? [...a.metrics.names, ...b.metrics.names]);
-  for (const name of names) {
-    if (!includeTiming && only === undefined && TIMING.test(name)) continue;
-    const ia = a.metrics.index.get(name);
-    const ib = b.metrics.index.get(name);
-    if (ia === undefined || ib === undefined) {
-      onlyIn.push(name);
-      continue;
-    }
-    metrics++;
-    const vb = new Map(b.metrics.histories[ib]!.values().map(([v, it]) => [it, v]));
-    for (const [va, it] of a.metrics.histories[ia]!.values()) {
-      const other = vb.get(it);
-      if (other === undefined) continue;
-      iters.add(it);
-      const same = Object.is(va, other) || Math.abs(va - other) <= tolerance;
-      if (!same && (first === null || it < first.iter)) first = { iter: it, name, a: va, b: other };
-    }
-  }
-  return { first, metrics, compared: iters.size, onlyIn };
 }
 
 const ENDED = new Set(['completed', 'failed', 'stopped']);
