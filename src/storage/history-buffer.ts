@@ -6,6 +6,13 @@ import { TrainledgerError } from '../errors/trainledger-error.js';
 const CHUNK = 4096;
 /** Slots a chunk starts with: a metric put twice costs 96 bytes of samples, not a whole block. */
 const MIN_CHUNK = 8;
+/**
+ * Chunks of at most this many slots are carved from shared slabs: a typed array costs ~200 bytes
+ * besides its data, more than 8 samples do, and a wide run has one small chunk per metric.
+ */
+const SLAB_CHUNK_MAX = 64;
+/** Slots per slab (48 KiB of samples). */
+const SLAB = 4096;
 
 /**
  * Samples per block of `HistoryBuffer.fromBlocks`: block b holds the samples appended as the
@@ -13,24 +20,45 @@ const MIN_CHUNK = 8;
  */
 export const HISTORY_BLOCK_SIZE = CHUNK;
 
+/** The chunks of every empty history: appends copy a chunk list before adding to it. */
+const NO_CHUNKS: readonly Chunk[] = Object.freeze([]);
+
 // `append` is `appendAll` of one sample: one implementation of the append protocol.
 const ONE_VALUE = new Float64Array(1);
 const ONE_ITER = new Float64Array(1);
 
 /**
- * Storage for slots `lo .. lo + values.length − 1` of one block (a full-size chunk has lo 0 and
- * the block's every slot). `filled` is the slot after the last one written; it is shared by
- * every buffer that holds this chunk.
+ * Storage for slots `lo .. lo + cap − 1` of one block (a full-size chunk has lo 0 and the
+ * block's every slot), slot s at index `s + shift` of `values`/`iters`: arrays of its own, or a
+ * slab it shares with other small chunks. `filled` is the slot after the last one written; it is
+ * shared by every buffer that holds this chunk.
  */
 interface Chunk {
   readonly values: Float64Array;
   readonly iters: Uint32Array;
   readonly lo: number;
+  readonly cap: number;
+  readonly shift: number;
   filled: number;
 }
 
-function newChunk(lo: number, capacity: number, filled: number): Chunk {
-  return { values: new Float64Array(capacity), iters: new Uint32Array(capacity), lo, filled };
+let slabValues = new Float64Array(SLAB);
+let slabIters = new Uint32Array(SLAB);
+let slabUsed = 0;
+
+function newChunk(lo: number, cap: number, filled: number): Chunk {
+  // Never past its block: a read copies a chunk's slots up to its own end.
+  cap = Math.min(cap, CHUNK - lo);
+  if (cap > SLAB_CHUNK_MAX) return { values: new Float64Array(cap), iters: new Uint32Array(cap), lo, cap, shift: -lo, filled };
+  // A slab is freed once no chunk carved from it is referenced any more.
+  if (slabUsed + cap > SLAB) {
+    slabValues = new Float64Array(SLAB);
+    slabIters = new Uint32Array(SLAB);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += cap;
+  return { values: slabValues, iters: slabIters, lo, cap, shift: at - lo, filled };
 }
 
 /** Where an append (or a build) stands: `chunks` may be shared until `own` says it was copied. */
@@ -66,15 +94,15 @@ function write(w: Writing, values: ArrayLike<number>, iters: ArrayLike<number>, 
       }
       w.chunks.push(c);
       local = slot;
-    } else if (c.filled !== local || local === c.lo + c.values.length) {
+    } else if (c.filled !== local || local === c.lo + c.cap) {
       // Full, or a branch (another version already wrote past our end here): a new chunk with
       // the retained slots, twice as many as they are (O(1) amortized), so the other version
       // never sees our samples.
       const from = Math.min(local, Math.max(c.lo, liveFrom - blockStart));
       const live = local - from;
       const grown = newChunk(from, Math.min(CHUNK - from, Math.max(MIN_CHUNK, 2 * live, live + planned)), local);
-      grown.values.set(c.values.subarray(from - c.lo, local - c.lo));
-      grown.iters.set(c.iters.subarray(from - c.lo, local - c.lo));
+      grown.values.set(c.values.subarray(from + c.shift, local + c.shift), from + grown.shift);
+      grown.iters.set(c.iters.subarray(from + c.shift, local + c.shift), from + grown.shift);
       if (!w.own) {
         w.chunks = w.chunks.slice();
         w.own = true;
@@ -83,8 +111,8 @@ function write(w: Writing, values: ArrayLike<number>, iters: ArrayLike<number>, 
     }
     // Nobody has written past our end in `c`: append in place, invisibly to older versions
     // (they stop at their own end).
-    const at = local - c.lo;
-    const m = Math.min(c.values.length - at, n - i);
+    const at = local + c.shift;
+    const m = Math.min(c.lo + c.cap - local, n - i);
     const cv = c.values;
     const ci = c.iters;
     for (let j = 0; j < m; j++) {
@@ -147,7 +175,7 @@ export class HistoryBuffer {
 
   /** An empty history keeping at most `maxLength` samples (fvcore's default: 1,000,000). */
   static empty(maxLength = 1_000_000): HistoryBuffer {
-    return new HistoryBuffer(maxLength, [], 0, 0, 0, 0, 0);
+    return new HistoryBuffer(maxLength, NO_CHUNKS, 0, 0, 0, 0, 0);
   }
 
   /** Samples retained. */
@@ -243,25 +271,25 @@ export class HistoryBuffer {
   }
 
   /**
-   * Bytes of typed-array storage this history's chunks hold (shared with the versions that hold
-   * the same chunks): what its samples cost in memory, spare slots included.
+   * Bytes of sample storage this history's chunks hold (shared with the versions that hold the
+   * same chunks): 12 a slot, spare slots included.
    */
   get byteLength(): number {
     let n = 0;
-    for (const c of this.#chunks) n += c.values.byteLength + c.iters.byteLength;
+    for (const c of this.#chunks) n += c.cap * (Float64Array.BYTES_PER_ELEMENT + Uint32Array.BYTES_PER_ELEMENT);
     return n;
   }
 
   #valueAt(abs: number): number {
     const off = abs - this.#base;
     const c = this.#chunks[(off / CHUNK) | 0]!;
-    return c.values[(off % CHUNK) - c.lo]!;
+    return c.values[(off % CHUNK) + c.shift]!;
   }
 
   #iterAt(abs: number): number {
     const off = abs - this.#base;
     const c = this.#chunks[(off / CHUNK) | 0]!;
-    return c.iters[(off % CHUNK) - c.lo]!;
+    return c.iters[(off % CHUNK) + c.shift]!;
   }
 
   /**
@@ -275,8 +303,8 @@ export class HistoryBuffer {
       const off = abs - this.#base;
       const c = this.#chunks[(off / CHUNK) | 0]!;
       const slot = off % CHUNK;
-      const m = Math.min(CHUNK - slot, n - i);
-      const from = slot - c.lo;
+      const m = Math.min(c.lo + c.cap - slot, n - i);
+      const from = slot + c.shift;
       values.set(c.values.subarray(from, from + m), i);
       if (iters !== null) iters.set(c.iters.subarray(from, from + m), i);
       i += m;
@@ -454,12 +482,12 @@ export class HistoryBuffer {
         throw new RangeError(`fromBlocks: block ${firstBlock + k} holds slots ${b.lo}..${b.lo + b.values.length - 1}, needs ${from}..${filled - 1}`);
       }
       if (b.lo === 0 && b.values.length === CHUNK && b.iters.length === CHUNK) {
-        chunks.push({ values: b.values, iters: b.iters, lo: 0, filled });
+        chunks.push({ values: b.values, iters: b.iters, lo: 0, cap: CHUNK, shift: 0, filled });
       } else {
         // Just the slots read: appends grow the chunk as they need.
-        const c = newChunk(from, Math.max(MIN_CHUNK, filled - from), filled);
-        c.values.set(b.values.subarray(from - b.lo, filled - b.lo));
-        c.iters.set(b.iters.subarray(from - b.lo, filled - b.lo));
+        const c = newChunk(from, Math.min(CHUNK - from, Math.max(MIN_CHUNK, filled - from)), filled);
+        c.values.set(b.values.subarray(from - b.lo, filled - b.lo), from + c.shift);
+        c.iters.set(b.iters.subarray(from - b.lo, filled - b.lo), from + c.shift);
         chunks.push(c);
       }
     }
