@@ -57,9 +57,10 @@ export interface ImageInput {
 
 const MAX_ITER = 0xffffffff;
 /**
- * Events applied before the state is produced even if nobody reads it: bounds the samples
- * buffered in the fold (12 bytes each) while keeping the cost of producing a state (a few small
- * objects per metric) negligible per event.
+ * Events applied before the state is produced even if nobody reads it, or as many as the state
+ * has metrics if that is more: bounds the samples buffered in the fold (16 bytes each) while
+ * keeping the cost of producing a state (a copy of the metric table, O(metrics)) O(1) per event,
+ * however wide the run.
  */
 const MAX_PENDING = 4096;
 
@@ -147,9 +148,8 @@ export class EventStorage {
   readonly #fold: StateFold;
   /** Events applied to the fold since `#state` was produced. */
   #pending = 0;
-  // Hints of every name put so far, pending puts included: lets putScalar reject a changed hint
-  // before the event reaches the log, so the log never holds an event the reducer refuses.
-  readonly #hints = new Map<string, boolean>();
+  /** `#pending` at which the state is produced unasked (see MAX_PENDING). */
+  #produceAt = MAX_PENDING;
   // Replaced by a ClosedSink on close().
   #sink: EventSink | null;
   readonly #onEvent: ((e: TrainEvent) => void) | null;
@@ -165,8 +165,6 @@ export class EventStorage {
     }
     this.#state = options.state ?? initialState({ startIter, maxLength });
     this.#fold = new StateFold(this.#state);
-    const m = this.#state.metrics;
-    for (let i = 0; i < m.names.length; i++) this.#hints.set(m.names[i]!, m.hints[i]!);
     this.#sink = options.sink ?? null;
     this.#onEvent = options.onEvent ?? null;
     this.#listening = options.listening ?? null;
@@ -192,11 +190,12 @@ export class EventStorage {
   #produce(): void {
     this.#state = this.#fold.finish();
     this.#pending = 0;
+    this.#produceAt = Math.max(MAX_PENDING, this.#state.metrics.names.length);
   }
 
   /** Counts an applied event, producing the state once enough wait (bounds buffered samples). */
   #applied(): void {
-    if (++this.#pending >= MAX_PENDING) this.#produce();
+    if (++this.#pending >= this.#produceAt) this.#produce();
   }
 
   /**
@@ -246,15 +245,16 @@ export class EventStorage {
     else if (isIter(curIter)) iter = curIter;
     else throw notAnIter(curIter, `putScalar(${JSON.stringify(full)}) curIter`);
     const hint = smoothingHint !== false;
-    const known = this.#hints.get(full);
-    // Names are interned here: a name is checked once, when first put, not on every put.
-    if (known === undefined) {
+    // The fold knows every name put so far, pending puts included: a changed hint is refused
+    // before the event reaches the log, so the log never holds an event the reducer refuses.
+    const at = this.#fold.positionOf(full);
+    // Names are interned by the fold: a name is checked once, when first put, not on every put.
+    if (at < 0) {
       if (!isWellFormed(full)) throw notWellFormed('putScalar', full);
-    } else if (known !== hint) throw new SmoothingHintMismatchError(full, known, hint);
-    // A closed storage's sink throws here, before the hint or the state changes.
+    } else if (this.#fold.hintAt(at) !== hint) throw new SmoothingHintMismatchError(full, !hint, hint);
+    // A closed storage's sink throws here, before the state changes.
     this.#sink?.scalar(full, hint, iter, value);
-    if (known === undefined) this.#hints.set(full, hint);
-    this.#fold.scalar(full, value, hint, iter);
+    this.#fold.scalarAt(at, full, value, hint, iter);
     this.#applied();
     // The event object exists only for a listener: the log and the fold take its fields.
     if (this.#onEvent !== null && (this.#listening === null || this.#listening())) {
@@ -439,7 +439,10 @@ export class EventStorage {
 
   /** The smoothing hint of every metric. */
   smoothingHints(): Record<string, boolean> {
-    return Object.fromEntries(this.#hints);
+    const m = this.state.metrics;
+    const out: Record<string, boolean> = {};
+    for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.hints[i]!;
+    return out;
   }
 }
 

@@ -1,5 +1,6 @@
 import { createDraft, finishDraft, type Draft } from 'immer';
 import { HistoryBuffer } from './history-buffer.js';
+import { MetricIndex } from './metric-index.js';
 import type { MetricsTable, RunInfoState, StorageState } from './storage-state.js';
 import type { TrainEvent, WriterCursorData } from '../events/train-event.js';
 import { TrainledgerError } from '../errors/trainledger-error.js';
@@ -56,21 +57,16 @@ export function evolve(state: StorageState, e: TrainEvent): StorageState {
 
 const INITIAL_PENDING = 64;
 
-/** Samples of one metric waiting in a fold. */
-interface Pending {
-  values: Float64Array;
-  iters: Uint32Array;
-  n: number;
-}
-
 /**
  * The reducer, held open: events go in one at a time and `finish()` returns the state they
  * lead to. `evolveAll` is this in a loop. The live EventStorage keeps one open between reads and
  * replay feeds it straight from the decoder (`scalar` / `step` take the fields of those events,
  * so the hot events need no event object); both therefore run this very code.
  *
- * Samples wait in per-metric typed arrays and are appended with one `HistoryBuffer.appendAll`
- * per metric at `finish()`, so a fold of k samples of a metric makes one new buffer, not k.
+ * Samples wait in one typed-array queue (metric position, value, iteration), sized by the events
+ * between two states, not by the metrics ever seen (a run may put 100k names), and are appended
+ * with one `HistoryBuffer.appendAll` per metric at `finish()`, so a fold of k samples of a metric
+ * makes one new buffer, not k.
  * After `finish()` the fold goes on from the state it returned. A call that throws (a changed
  * smoothing hint) applies nothing.
  *
@@ -90,15 +86,24 @@ export class StateFold {
   #names: string[] | null = null;
   #hints: boolean[] | null = null;
   #histories: HistoryBuffer[] | null = null;
-  #index: Map<string, number> | null = null;
+  /** Names added since the base state (their positions follow the base's). */
+  #added: Map<string, number> | null = null;
   #info: Draft<RunInfoState> | null = null;
-  /** Samples not yet appended, by metric position. */
-  readonly #pending: Pending[] = [];
-  /** Metric positions with pending samples, in first-touch order. */
+  /** Samples not yet appended, in arrival order: metric position, value, iteration. */
+  #queueAt = new Uint32Array(INITIAL_PENDING);
+  #queueValues = new Float64Array(INITIAL_PENDING);
+  #queueIters = new Uint32Array(INITIAL_PENDING);
+  #queued = 0;
+  /** Metric positions with queued samples, in first-touch order. */
   readonly #touched: number[] = [];
+  /** By metric position: 1 + its index in `#touched`, or 0 when it has nothing queued. */
+  #touchedAt = new Uint32Array(INITIAL_PENDING);
+  /** Step times folded since `#steps` (or the base's) was last brought up to date. */
   #stepValues = new Float64Array(INITIAL_PENDING);
   #stepIters = new Uint32Array(INITIAL_PENDING);
   #stepCount = 0;
+  /** Step times with the queued ones appended, when maxLength changed mid-fold. */
+  #steps: HistoryBuffer | null = null;
 
   constructor(state: StorageState) {
     this.#base = state;
@@ -124,16 +129,34 @@ export class StateFold {
 
   /** Applies a `scalar` event with these fields. */
   scalar(name: string, value: number, smoothingHint: boolean, iter: number): void {
+    this.scalarAt(this.positionOf(name), name, value, smoothingHint, iter);
+  }
+
+  /** Position of metric `name` among those folded so far (pending ones included), or -1. */
+  positionOf(name: string): number {
+    const at = this.#base.metrics.index.get(name);
+    if (at !== undefined) return at;
+    return this.#added?.get(name) ?? -1;
+  }
+
+  /** Smoothing hint of the metric at position `at` (see `positionOf`). */
+  hintAt(at: number): boolean {
+    return (this.#hints ?? this.#base.metrics.hints)[at]!;
+  }
+
+  /**
+   * `scalar` of the metric at `at = positionOf(name)`: a caller that looked the name up already
+   * (EventStorage checks the hint before the log sees the event) does not look it up again.
+   */
+  scalarAt(at: number, name: string, value: number, smoothingHint: boolean, iter: number): void {
     const m = this.#base.metrics;
-    let at = (this.#index ?? m.index).get(name);
-    if (at === undefined) {
-      // New metric: copy the name arrays (rare: once per metric per run).
+    if (at < 0) {
+      // New metric: copy the name arrays (once per state that adds names).
       const names = (this.#names ??= m.names.slice());
       const hints = (this.#hints ??= m.hints.slice());
       const histories = (this.#histories ??= m.histories.slice());
-      const idx = (this.#index ??= new Map(m.index));
       at = names.length;
-      idx.set(name, at);
+      (this.#added ??= new Map()).set(name, at);
       names.push(name);
       hints.push(smoothingHint);
       histories.push(HistoryBuffer.empty(this.#maxLength));
@@ -142,21 +165,31 @@ export class StateFold {
       if (hints[at] !== smoothingHint) throw new SmoothingHintMismatchError(name, hints[at]!, smoothingHint);
     }
     this.#changed = true;
-    let p = this.#pending[at];
-    if (p === undefined) {
-      p = { values: new Float64Array(INITIAL_PENDING), iters: new Uint32Array(INITIAL_PENDING), n: 0 };
-      // Positions are handed out in order, so this array stays packed.
-      this.#pending[at] = p;
+    if (at >= this.#touchedAt.length) this.#touchedAt = grow(this.#touchedAt, new Uint32Array(Math.max(at + 1, this.#touchedAt.length * 2)));
+    if (this.#touchedAt[at] === 0) this.#touchedAt[at] = this.#touched.push(at);
+    const n = this.#queued;
+    if (n === this.#queueValues.length) {
+      this.#queueAt = grow(this.#queueAt, new Uint32Array(n * 2));
+      this.#queueValues = grow(this.#queueValues, new Float64Array(n * 2));
+      this.#queueIters = grow(this.#queueIters, new Uint32Array(n * 2));
     }
-    const n = p.n;
-    if (n === 0) this.#touched.push(at);
-    else if (n === p.values.length) {
-      p.values = grow(p.values, new Float64Array(n * 2));
-      p.iters = grow(p.iters, new Uint32Array(n * 2));
-    }
-    p.values[n] = value;
-    p.iters[n] = iter;
-    p.n = n + 1;
+    this.#queueAt[n] = at;
+    this.#queueValues[n] = value;
+    this.#queueIters[n] = iter;
+    this.#queued = n + 1;
+  }
+
+  /** Bytes of the buffers samples wait in (they grow with the events between two states). */
+  get pendingBytes(): number {
+    return this.#queueAt.byteLength + this.#queueValues.byteLength + this.#queueIters.byteLength + this.#stepValues.byteLength + this.#stepIters.byteLength;
+  }
+
+  /** Step times so far, the queued ones appended. */
+  #stepTimes(): HistoryBuffer {
+    let steps = this.#steps ?? this.#base.stepTimes;
+    if (this.#stepCount > 0) steps = steps.appendAll(this.#stepValues, this.#stepIters, this.#stepCount);
+    this.#stepCount = 0;
+    return steps;
   }
 
   /** Applies a `step` event: iteration `iter` is over, hooks of the next one see `iter + 1`. */
@@ -193,7 +226,11 @@ export class StateFold {
         d.statusDetail = null;
         d.endIter = null;
         this.#iter = e.data.startIter;
-        if (e.data.historyMaxLength !== undefined) this.#maxLength = e.data.historyMaxLength;
+        if (e.data.historyMaxLength !== undefined && e.data.historyMaxLength !== this.#maxLength) {
+          // Step times before this event were evicted under the old maxLength: append them first.
+          this.#steps = this.#stepTimes().withMaxLength(e.data.historyMaxLength);
+          this.#maxLength = e.data.historyMaxLength;
+        }
         return;
       }
       case 'histogram':
@@ -261,21 +298,16 @@ export class StateFold {
     const touched = this.#touched;
     if (touched.length > 0 || this.#histories !== null) {
       const histories = (this.#histories ??= base.metrics.histories.slice());
-      for (let k = 0; k < touched.length; k++) {
-        const at = touched[k]!;
-        const p = this.#pending[at]!;
-        histories[at] = histories[at]!.appendAll(p.values, p.iters, p.n);
-        p.n = 0;
-      }
-      touched.length = 0;
+      this.#appendQueued(histories);
       metrics = {
         names: this.#names ?? base.metrics.names,
         hints: this.#hints ?? base.metrics.hints,
         histories,
-        index: this.#index ?? base.metrics.index,
+        index: this.#names === null ? base.metrics.index : indexWith(base.metrics, this.#names),
       };
     }
-    const stepTimes = this.#stepCount > 0 ? base.stepTimes.appendAll(this.#stepValues, this.#stepIters, this.#stepCount) : base.stepTimes;
+    // A state made with another maxLength (e.g. an older snapshot) gets the fold's from here on.
+    const stepTimes = this.#stepTimes().withMaxLength(this.#maxLength);
     const state: StorageState = {
       iter: this.#iter,
       maxLength: this.#maxLength,
@@ -289,11 +321,56 @@ export class StateFold {
     this.#names = null;
     this.#hints = null;
     this.#histories = null;
-    this.#index = null;
+    this.#added = null;
     this.#info = null;
-    this.#stepCount = 0;
+    this.#steps = null;
     return state;
   }
+
+  /** Appends the queued samples, one `appendAll` per metric, and empties the queue. */
+  #appendQueued(histories: HistoryBuffer[]): void {
+    const touched = this.#touched;
+    const n = this.#queued;
+    const at = this.#queueAt;
+    const values = this.#queueValues;
+    const iters = this.#queueIters;
+    if (touched.length === n) {
+      // One sample per metric (a wide run, one put per name per step): queue order is touch order.
+      for (let k = 0; k < n; k++) histories[at[k]!] = histories[at[k]!]!.append(values[k]!, iters[k]!);
+    } else {
+      // Group by metric keeping arrival order (a counting sort): one appendAll per metric.
+      const t = touched.length;
+      const touchedAt = this.#touchedAt;
+      const start = new Uint32Array(t + 1);
+      for (let i = 0; i < n; i++) start[touchedAt[at[i]!]!]!++;
+      for (let k = 1; k <= t; k++) start[k]! += start[k - 1]!;
+      // Group k (touched[k]'s samples) is now start[k] .. start[k + 1] − 1.
+      const fill = start.slice(0, t);
+      const groupValues = new Float64Array(n);
+      const groupIters = new Uint32Array(n);
+      for (let i = 0; i < n; i++) {
+        const k = touchedAt[at[i]!]! - 1;
+        const to = fill[k]!++;
+        groupValues[to] = values[i]!;
+        groupIters[to] = iters[i]!;
+      }
+      for (let k = 0; k < t; k++) {
+        const from = start[k]!;
+        const m = start[k + 1]! - from;
+        histories[touched[k]!] = histories[touched[k]!]!.appendAll(groupValues.subarray(from, from + m), groupIters.subarray(from, from + m), m);
+      }
+    }
+    for (let k = 0; k < touched.length; k++) this.#touchedAt[touched[k]!] = 0;
+    touched.length = 0;
+    this.#queued = 0;
+  }
+}
+
+/** The index of `names`, which extend the names of `table`: O(names added) from a MetricIndex. */
+function indexWith(table: MetricsTable, names: readonly string[]): MetricIndex {
+  const index = table.index;
+  // A table made elsewhere (a snapshot) may hold a plain Map: indexed once, shared from then on.
+  return index instanceof MetricIndex ? index.with(names, table.names.length) : MetricIndex.of(names);
 }
 
 function withCursors(info: RunInfoState, cursors: Readonly<Record<string, WriterCursorData>> | null): RunInfoState {

@@ -1,4 +1,5 @@
 import { HistoryBuffer } from './history-buffer.js';
+import { MetricIndex } from './metric-index.js';
 import type {
   CheckpointSavedData,
   HistogramData,
@@ -38,7 +39,10 @@ export interface MetricsTable {
   readonly names: readonly string[];
   readonly hints: readonly boolean[];
   readonly histories: readonly HistoryBuffer[];
-  /** name → position in the arrays above; replaced (never mutated) when a name is added. */
+  /**
+   * name → position in the arrays above. Never changes: a table with more names has another
+   * index (usually a `MetricIndex` sharing its entries with this one's).
+   */
   readonly index: ReadonlyMap<string, number>;
 }
 
@@ -51,7 +55,7 @@ export interface StorageState {
   readonly iter: number;
   readonly maxLength: number;
   readonly metrics: MetricsTable;
-  /** Wall time (seconds) at the end of each finished step, keyed by iteration. */
+  /** Wall time (seconds) at the end of each finished step, keyed by iteration: the last `maxLength`. */
   readonly stepTimes: HistoryBuffer;
   readonly info: RunInfoState;
 }
@@ -71,11 +75,12 @@ export interface InitialStateOptions {
  * ```
  */
 export function initialState(options: InitialStateOptions = {}): StorageState {
+  const maxLength = options.maxLength ?? 1_000_000;
   return {
     iter: options.startIter ?? 0,
-    maxLength: options.maxLength ?? 1_000_000,
-    metrics: { names: [], hints: [], histories: [], index: new Map() },
-    stepTimes: HistoryBuffer.empty(Number.MAX_SAFE_INTEGER),
+    maxLength,
+    metrics: { names: [], hints: [], histories: [], index: MetricIndex.of([]) },
+    stepTimes: HistoryBuffer.empty(maxLength),
     info: {
       run: null,
       status: 'new',

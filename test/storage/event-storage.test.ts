@@ -28,6 +28,15 @@ test('a metric keeps its first smoothing hint and a changed hint is a typed erro
   assert.deepEqual(s.history('lr').values(), [[0.1, 0]]);
 });
 
+test('a storage built from a state refuses a changed hint for the metrics of that state', () => {
+  const first = new EventStorage();
+  first.putScalar('lr', 0.1, false);
+  const s = new EventStorage({ state: first.state });
+  assert.throws(() => s.putScalar('lr', 0.2, true), SmoothingHintMismatchError);
+  s.putScalar('lr', 0.3, false);
+  assert.deepEqual(s.smoothingHints(), { lr: false });
+});
+
 test('latestWithSmoothingHint gives the median over the window for hinted metrics only', () => {
   const s = new EventStorage();
   for (let k = 0; k < 30; k++) {
@@ -154,6 +163,19 @@ test('the state read after any number of puts is exactly evolveAll of the events
   assert.deepEqual(s.state.info, expected.info);
 });
 
+test('the step-time history keeps at most maxLength samples', () => {
+  const s = new EventStorage({ maxLength: 5 });
+  for (let i = 0; i < 3 * 4096 + 3; i++) s.step(1000 + i);
+  const steps = s.state.stepTimes;
+  assert.equal(steps.count, 3 * 4096 + 3);
+  assert.deepEqual(
+    steps.values().map(([w]) => w),
+    [0, 1, 2, 3, 4].map((k) => 1000 + 3 * 4096 - 2 + k),
+  );
+  // Storage for a few maxLength samples (12 bytes each), not for every step of the run.
+  assert.ok(steps.byteLength <= 12 * 3 * 8, `byteLength ${steps.byteLength}`);
+});
+
 test('maxLength follows a pending run-started event', () => {
   const s = new EventStorage({ maxLength: 10 });
   s.append({ type: 'run-started', v: 1, data: { name: 'r', config: null, startIter: 5, historyMaxLength: 3, wallTime: 0, host: { hostname: 'h', platform: 'p', node: 'n', pid: 1 } } });
@@ -176,4 +198,29 @@ test('puts and steps reach onEvent only while listening() says someone listens',
   // Rare events always go out; the state folds everything either way.
   assert.deepEqual(got, ['scalar', 'step', 'writer-cursor', 'writer-cursor']);
   assert.deepEqual(s.history('a').values(), [[1, 0], [2, 1]]);
+});
+
+test('a wide run produces its states rarely enough that copying the metric table costs O(1) a put', () => {
+  // Elements copied by Array.prototype.slice: producing a state copies the metric table's arrays.
+  const slice = Array.prototype.slice;
+  let copied = 0;
+  Array.prototype.slice = function (this: unknown[], ...args: [number?, number?]) {
+    const out = slice.apply(this, args);
+    copied += out.length;
+    return out;
+  } as typeof slice;
+  const names = Array.from({ length: 50_000 }, (_, i) => `m${i}`);
+  const s = new EventStorage();
+  try {
+    for (let step = 0; step < 3; step++) {
+      for (const name of names) s.putScalar(name, step);
+      s.step(step);
+    }
+  } finally {
+    Array.prototype.slice = slice;
+  }
+  assert.equal(s.state.metrics.names.length, 50_000);
+  assert.deepEqual(s.history('m49999').values(), [[0, 0], [1, 1], [2, 2]]);
+  const puts = 3 * names.length;
+  assert.ok(copied <= 4 * puts, `${copied} elements copied for ${puts} puts`);
 });

@@ -87,3 +87,43 @@ test("a write-point event (a request to the log's writer thread) folds to nothin
   const after = evolveAll(base, [{ type: 'write-point', v: 1, data: { writers: ['json:x'] } }]);
   assert.deepEqual(view(after), view(base));
 });
+
+test('step times keep the last historyMaxLength of them however the events are batched, as a plain array does', () => {
+  const op = fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) });
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 30 }), fc.array(op, { maxLength: 400 }), fc.integer({ min: 1, max: 50 }), (initial, ops, every) => {
+      const fold = new StateFold(initialState({ maxLength: initial }));
+      let maxLength = initial;
+      let oracle: number[] = [];
+      let iter = 0;
+      ops.forEach((o, n) => {
+        if (o === null) {
+          fold.step(iter, 1000 + iter);
+          oracle.push(1000 + iter++);
+        } else {
+          fold.apply({ type: 'run-started', v: 1, data: { name: 'r', config: null, startIter: iter, historyMaxLength: o, wallTime: 0, host: { hostname: 'h', platform: 'p', node: 'n', pid: 1 } } });
+          maxLength = o;
+        }
+        // Evicted when maxLength shrinks; evicted ones do not come back when it grows.
+        oracle = oracle.slice(Math.max(0, oracle.length - maxLength));
+        if (n % every === 0) assert.deepStrictEqual(fold.finish().stepTimes.values().map(([w]) => w), oracle);
+      });
+      const state = fold.finish();
+      assert.deepStrictEqual(state.stepTimes.values().map(([w]) => w), oracle);
+      assert.equal(state.stepTimes.count, ops.filter((o) => o === null).length);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('a fold holds buffers for the samples of one batch, not for every metric it has seen', () => {
+  const fold = new StateFold(initialState());
+  for (let b = 0; b < 100; b++) {
+    for (let i = 0; i < 100; i++) fold.scalar(`m${b * 100 + i}`, i, true, 0);
+    fold.finish();
+  }
+  const state = fold.finish();
+  assert.equal(state.metrics.names.length, 10_000);
+  // 10,000 metrics; at most 100 samples wait at a time (a position, a value and an iteration each).
+  assert.ok(fold.pendingBytes <= 16 * 256, `pendingBytes ${fold.pendingBytes}`);
+});
