@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { metricsLine, pythonFloat } from './python-json.js';
 import { keepLines } from './keep-lines.js';
-import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
+import { smoothedSince } from './smoothed-since.js';
 import type { StorageState } from '../storage/storage-state.js';
 import type { RunStartedData } from '../events/train-event.js';
 
@@ -104,11 +104,10 @@ export class JSONWriter implements MetricWriter {
   /** New values of several iterations (a metric put for an earlier step): a line each. */
   #writeGrouped(state: StorageState): void {
     const byIter = new Map<number, Record<string, number>>();
-    const latest = latestWithSmoothingHintOf(state, this.window);
+    // Only what has not been written yet.
+    const latest = smoothedSince(state, this.window, this.#lastWrite);
     for (const name of Object.keys(latest)) {
       const [value, iter] = latest[name]!;
-      // Only what has not been written yet.
-      if (iter <= this.#lastWrite) continue;
       let row = byIter.get(iter);
       if (!row) byIter.set(iter, (row = {}));
       row[name] = value;

@@ -1,8 +1,8 @@
 import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
 import { EventFileWriter } from './tensorboard/event-file-writer.js';
 import { WallClock } from './wall-time.js';
+import { smoothedSince } from './smoothed-since.js';
 import type { ResumedData, RunStartedData } from '../events/train-event.js';
-import { latestWithSmoothingHintOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
 
 export interface TensorBoardWriterOptions {
@@ -53,10 +53,9 @@ export class TensorBoardWriter implements MetricWriter {
 
   write(state: StorageState): void {
     const byIter = new Map<number, Array<[string, number]>>();
-    const latest = latestWithSmoothingHintOf(state, this.window);
+    const latest = smoothedSince(state, this.window, this.#lastWrite);
     for (const name of Object.keys(latest)) {
       const [value, iter] = latest[name]!;
-      if (iter <= this.#lastWrite) continue;
       let list = byIter.get(iter);
       if (!list) byIter.set(iter, (list = []));
       list.push([name, value]);

@@ -8,6 +8,7 @@ import { JSONWriter } from '../../src/writers/json-writer.js';
 import { TensorBoardWriter } from '../../src/writers/tensorboard-writer.js';
 import type { MetricWriter } from '../../src/writers/metric-writer.js';
 import { readEventFile } from '../../src/writers/tensorboard/event-file-reader.js';
+import { pythonFloat } from '../../src/writers/python-json.js';
 import { tempDir } from '../helpers.js';
 import { counted, type ReadCount } from './counting-state.js';
 
@@ -71,7 +72,7 @@ test('a JSONWriter write reads a window of each metric put since the last write,
 
 test('a TensorBoardWriter write reads a window of each metric and a few step times, however long the run', () => {
   const dir = tempDir();
-  const { writes, read } = writeEveryStep(new TensorBoardWriter(dir, { fileName: 'events.out.tfevents.t', window: WINDOW }));
+  const { writes, read } = writeEveryStep(new TensorBoardWriter(dir, { fileName: 'events.out.tfevents.t', window: WINDOW, fsync: false }));
   assert.ok(read.metrics <= writes * 3 * (2 * WINDOW + 2), `${read.metrics} samples read for ${writes} writes`);
   // Looking up the wall times of the whole run at each write would be ~1,000,000.
   assert.ok(read.stepTimes <= 8 * 16 * writes, `${read.stepTimes} step times read for ${writes} writes`);
@@ -81,4 +82,44 @@ test('a TensorBoardWriter write reads a window of each metric and a few step tim
     summaries.map((e) => [e.step, e.wallTime]),
     Array.from({ length: STEPS }, (_, i) => [i, T0 + i]),
   );
+});
+
+/**
+ * A wide run: WIDE metrics put 20 times at iteration 0, then only `loss` each step (and, with
+ * `late`, an eval metric for the step before, and writes every other step, which sends
+ * JSONWriter down its several-iterations path). loss is smoothed: its line holds a median.
+ */
+const WIDE = 100;
+function writeWideRun(writer: MetricWriter, late: boolean): { writes: number; read: ReadCount } {
+  const storage = new EventStorage();
+  for (let k = 0; k < WIDE; k++) for (let j = 0; j < 20; j++) storage.putScalar(`w${k}`, j);
+  const read: ReadCount = { metrics: 0, stepTimes: 0 };
+  let writes = 0;
+  for (let i = 0; i < STEPS; i++) {
+    storage.putScalar('loss', 1 / (1 + i));
+    if (late && i > 0) storage.putScalar('eval', i, false, i - 1);
+    storage.step(T0 + i);
+    if (!late || i % 2 === 1) {
+      writer.write(counted(storage.state, read));
+      writes++;
+    }
+  }
+  writer.close();
+  return { writes, read };
+}
+
+test('a TensorBoardWriter write smooths only the metrics put since its last write, however wide the run', () => {
+  const { writes, read } = writeWideRun(new TensorBoardWriter(tempDir(), { fileName: 'events.out.tfevents.t', window: WINDOW, fsync: false }), false);
+  // A look at each metric's latest iteration, and a window of the one put: smoothing all would be ~4,000,000.
+  assert.ok(read.metrics <= writes * (WIDE + 1 + 2 * (2 * WINDOW + 2)), `${read.metrics} samples read for ${writes} writes`);
+});
+
+test('a JSONWriter write of several iterations smooths only the metrics put since its last write, however wide the run', () => {
+  const path = join(tempDir(), 'm.json');
+  const { writes, read } = writeWideRun(new JSONWriter(path, { window: WINDOW }), true);
+  // Two looks at each metric's latest iteration, and windows of the two put: smoothing all would be ~2,000,000.
+  assert.ok(read.metrics <= writes * (2 * (WIDE + 2) + 2 * (2 * WINDOW + 2)), `${read.metrics} samples read for ${writes} writes`);
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  assert.equal(lines.length, STEPS);
+  assert.deepEqual(lines.slice(2, 4), ['{"eval": 3.0, "iteration": 2}', `{"iteration": 3, "loss": ${pythonFloat((1 / 2 + 1 / 3) / 2)}}`]);
 });
