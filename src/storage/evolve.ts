@@ -94,6 +94,9 @@ export class StateFold {
   #queueValues = new Float64Array(INITIAL_PENDING);
   #queueIters = new Uint32Array(INITIAL_PENDING);
   #queued = 0;
+  /** The queued samples grouped by metric, at `finish()`. */
+  #groupValues = new Float64Array(0);
+  #groupIters = new Uint32Array(0);
   /** Metric positions with queued samples, in first-touch order. */
   readonly #touched: number[] = [];
   /** By metric position: 1 + its index in `#touched`, or 0 when it has nothing queued. */
@@ -181,7 +184,15 @@ export class StateFold {
 
   /** Bytes of the buffers samples wait in (they grow with the events between two states). */
   get pendingBytes(): number {
-    return this.#queueAt.byteLength + this.#queueValues.byteLength + this.#queueIters.byteLength + this.#stepValues.byteLength + this.#stepIters.byteLength;
+    return (
+      this.#queueAt.byteLength +
+      this.#queueValues.byteLength +
+      this.#queueIters.byteLength +
+      this.#groupValues.byteLength +
+      this.#groupIters.byteLength +
+      this.#stepValues.byteLength +
+      this.#stepIters.byteLength
+    );
   }
 
   /** Step times so far, the queued ones appended. */
@@ -346,8 +357,13 @@ export class StateFold {
       for (let k = 1; k <= t; k++) start[k]! += start[k - 1]!;
       // Group k (touched[k]'s samples) is now start[k] .. start[k + 1] − 1.
       const fill = start.slice(0, t);
-      const groupValues = new Float64Array(n);
-      const groupIters = new Uint32Array(n);
+      // Scratch as large as the queue, kept: allocating typed arrays costs more than this sort.
+      if (this.#groupValues.length < n) {
+        this.#groupValues = new Float64Array(this.#queueValues.length);
+        this.#groupIters = new Uint32Array(this.#queueValues.length);
+      }
+      const groupValues = this.#groupValues;
+      const groupIters = this.#groupIters;
       for (let i = 0; i < n; i++) {
         const k = touchedAt[at[i]!]! - 1;
         const to = fill[k]!++;
