@@ -6,7 +6,13 @@
  * regenerated from the log, the live metrics.json the killed runs wrote (timing values aside),
  * and the final weights must equal those of an uninterrupted run.
  *
- *   npm run test:crash [-- --kills 50 --steps 300]
+ * Every other child checkpoints the WAL after every commit (`wal_autocheckpoint = 1`, see
+ * crash-child --wal-ckpt), so that kills also land in WAL checkpoints; half the kills of those
+ * children are aimed at one: after the random delay, the kill waits (up to a run's length) until a thread
+ * of the child is seen in /proc writing or fsyncing the database file itself, which in WAL mode
+ * only a checkpoint does. Where each kill landed is read from the child's threads at the kill.
+ *
+ *   npm run test:crash [-- --kills 50 --steps 300] [--wal-checkpoint-every-commit]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +22,7 @@ import Database from 'better-sqlite3';
 import { LogFile } from '../src/log/log-file.js';
 import { exportRun } from '../src/cli/export-run.js';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store.js';
+import { ioActivity, phaseOf, sleepSync } from './fault-child.js';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,23 +31,46 @@ const arg = (name: string, def: number): number => {
 const KILLS = arg('kills', 50);
 const STEPS = arg('steps', 300);
 const SEED = arg('seed', Date.now() % 100000);
+/** All children checkpoint the WAL after every commit (default: every other child). */
+const WAL_EVERY = process.argv.includes('--wal-checkpoint-every-commit');
 let rng = SEED;
 const random = (): number => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648);
 
 const child = new URL('./crash-child.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'trainledger-crash-'));
 
-function start(dir: string): { proc: ReturnType<typeof spawn>; done: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(STEPS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(dir: string, walCkpt = false): { proc: ReturnType<typeof spawn>; done: Promise<number | null>; exited: () => boolean } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(STEPS), ...(walCkpt ? ['--wal-ckpt'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let exited = false;
   proc.stderr!.on('data', (d) => (err += String(d)));
   const done = new Promise<number | null>((resolve) =>
     proc.on('exit', (code, signal) => {
+      exited = true;
       if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(`child failed (${code ?? signal}):\n${err}\n`);
       resolve(signal === 'SIGKILL' ? null : code);
     }),
   );
-  return { proc, done };
+  return { proc, done, exited: () => exited };
+}
+
+/**
+ * Waits (up to `ms`) until a thread of `pid` is blocked writing or fsyncing the database file
+ * `db` itself (a WAL checkpoint); true if seen, and then the caller kills at once.
+ */
+async function awaitWalCheckpoint(pid: number, db: string, ms: number, exited: () => boolean): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (performance.now() < end && !exited()) {
+    const slice = performance.now() + 3;
+    while (performance.now() < slice) {
+      const act = ioActivity(pid);
+      if (act === null) return false;
+      if (act.some((a) => a.path === db)) return true;
+      sleepSync(0.1);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  return false;
 }
 
 /** Resolves once `ready()` holds, checking every 2 ms until cancelled. */
@@ -116,8 +146,13 @@ let kills = 0;
 let corrupt = 0;
 let lost = 0;
 let finished = false;
+let starts = 0;
+const phases = new Map<string, number>();
+let aimed = 0;
+let aimedLanded = 0;
 while (!finished) {
-  const run = start(crashed);
+  const walCkpt = WAL_EVERY || starts++ % 2 === 1;
+  const run = start(crashed, walCkpt);
   if (kills >= KILLS) {
     finished = (await run.done) === 0;
     if (!finished) throw new Error('the final resumed run failed');
@@ -138,7 +173,21 @@ while (!finished) {
   clearInterval(poll);
   if (outcome === 'kill') {
     for (const s of committedSeqs(logPath)) seen.seqs.add(s);
+    let inWalCheckpoint = false;
+    if (walCkpt && !early && random() < 0.5) {
+      aimed++;
+      inWalCheckpoint = await awaitWalCheckpoint(run.proc.pid!, logPath, refSeconds * 1000, run.exited);
+      if (inWalCheckpoint) aimedLanded++;
+    }
+    if (run.exited()) {
+      // It finished while the kill was being aimed: start over, as below.
+      if ((await run.done) !== 0) throw new Error('a child failed');
+      rmSync(crashed, { recursive: true, force: true });
+      continue;
+    }
+    const phase = inWalCheckpoint ? 'wal-checkpoint' : phaseOf(ioActivity(run.proc.pid!), { log: logPath, ckptDir: join(crashed, 'ckpt') });
     run.proc.kill('SIGKILL');
+    phases.set(phase, (phases.get(phase) ?? 0) + 1);
     await run.done;
     kills++;
     if (early) {
@@ -177,6 +226,9 @@ for (let i = 0; i < Math.max(refMetrics.length, liveMetrics.length); i++) {
   if (liveMismatching++ < 3) console.log(`live metrics.json line ${i + 1}: ${liveMetrics[i] ?? '(missing)'}\n  expected: ${refMetrics[i] ?? '(none)'}`);
 }
 const weightsEqual = readFileSync(join(reference, 'ckpt', 'model_final', 'weights.bin')).equals(readFileSync(join(crashed, 'ckpt', 'model_final', 'weights.bin')));
+console.log(
+  `where the kills landed (the threads' I/O at the kill): ${[...phases].map(([p, n]) => `${p} ${n}`).join(', ')}; aimed at a WAL checkpoint: ${aimedLanded} of ${aimed} landed there; WAL checkpoint after every commit in ${WAL_EVERY ? 'every child' : 'every other child'}`,
+);
 console.log(`kills survived: ${kills} / corrupt logs: ${corrupt} / lost committed steps: ${lost} / mismatching metrics lines: ${mismatching} of ${refMetrics.length} replayed, ${liveMismatching} of ${liveMetrics.length} in the live metrics.json; final weights ${weightsEqual ? 'equal' : 'DIFFER'}`);
 rmSync(root, { recursive: true, force: true });
 if (corrupt || lost || mismatching || liveMismatching || !weightsEqual) process.exitCode = 1;
