@@ -89,8 +89,8 @@ export class StateFold {
   /** Names added since the base state (their positions follow the base's). */
   #added: Map<string, number> | null = null;
   #info: Draft<RunInfoState> | null = null;
-  /** Samples not yet appended, in arrival order: metric position, value, iteration. */
-  #queueAt = new Uint32Array(INITIAL_PENDING);
+  /** Samples not yet appended, in arrival order: metric (1 + its index in `#touched`), value, iteration. */
+  #queueMetric = new Uint32Array(INITIAL_PENDING);
   #queueValues = new Float64Array(INITIAL_PENDING);
   #queueIters = new Uint32Array(INITIAL_PENDING);
   #queued = 0;
@@ -101,6 +101,8 @@ export class StateFold {
   readonly #touched: number[] = [];
   /** By metric position: 1 + its index in `#touched`, or 0 when it has nothing queued. */
   #touchedAt = new Uint32Array(INITIAL_PENDING);
+  /** Samples queued for each touched metric, by 1 + its index in `#touched`. */
+  #touchedCount = new Uint32Array(INITIAL_PENDING);
   /** Step times folded since `#steps` (or the base's) was last brought up to date. */
   #stepValues = new Float64Array(INITIAL_PENDING);
   #stepIters = new Uint32Array(INITIAL_PENDING);
@@ -169,14 +171,20 @@ export class StateFold {
     }
     this.#changed = true;
     if (at >= this.#touchedAt.length) this.#touchedAt = grow(this.#touchedAt, new Uint32Array(Math.max(at + 1, this.#touchedAt.length * 2)));
-    if (this.#touchedAt[at] === 0) this.#touchedAt[at] = this.#touched.push(at);
+    let k = this.#touchedAt[at]!;
+    if (k === 0) {
+      k = this.#touchedAt[at] = this.#touched.push(at);
+      if (k === this.#touchedCount.length) this.#touchedCount = grow(this.#touchedCount, new Uint32Array(k * 2));
+    }
+    // Counted here, where k is at hand: finish() then groups the queue in one pass.
+    this.#touchedCount[k]!++;
     const n = this.#queued;
     if (n === this.#queueValues.length) {
-      this.#queueAt = grow(this.#queueAt, new Uint32Array(n * 2));
+      this.#queueMetric = grow(this.#queueMetric, new Uint32Array(n * 2));
       this.#queueValues = grow(this.#queueValues, new Float64Array(n * 2));
       this.#queueIters = grow(this.#queueIters, new Uint32Array(n * 2));
     }
-    this.#queueAt[n] = at;
+    this.#queueMetric[n] = k;
     this.#queueValues[n] = value;
     this.#queueIters[n] = iter;
     this.#queued = n + 1;
@@ -185,7 +193,7 @@ export class StateFold {
   /** Bytes of the buffers samples wait in (they grow with the events between two states). */
   get pendingBytes(): number {
     return (
-      this.#queueAt.byteLength +
+      this.#queueMetric.byteLength +
       this.#queueValues.byteLength +
       this.#queueIters.byteLength +
       this.#groupValues.byteLength +
@@ -341,22 +349,22 @@ export class StateFold {
   /** Appends the queued samples, one `appendAll` per metric, and empties the queue. */
   #appendQueued(histories: HistoryBuffer[]): void {
     const touched = this.#touched;
+    const t = touched.length;
     const n = this.#queued;
-    const at = this.#queueAt;
     const values = this.#queueValues;
     const iters = this.#queueIters;
-    if (touched.length === n) {
+    const count = this.#touchedCount;
+    if (t === n) {
       // One sample per metric (a wide run, one put per name per step): queue order is touch order.
-      for (let k = 0; k < n; k++) histories[at[k]!] = histories[at[k]!]!.append(values[k]!, iters[k]!);
+      for (let k = 0; k < n; k++) histories[touched[k]!] = histories[touched[k]!]!.append(values[k]!, iters[k]!);
     } else {
       // Group by metric keeping arrival order (a counting sort): one appendAll per metric.
-      const t = touched.length;
-      const touchedAt = this.#touchedAt;
-      const start = new Uint32Array(t + 1);
-      for (let i = 0; i < n; i++) start[touchedAt[at[i]!]!]!++;
-      for (let k = 1; k <= t; k++) start[k]! += start[k - 1]!;
-      // Group k (touched[k]'s samples) is now start[k] .. start[k + 1] − 1.
-      const fill = start.slice(0, t);
+      // count[k] becomes where group k starts, then (after the scatter) where it ends.
+      for (let k = 1, start = 0; k <= t; k++) {
+        const c = count[k]!;
+        count[k] = start;
+        start += c;
+      }
       // Scratch as large as the queue, kept: allocating typed arrays costs more than this sort.
       if (this.#groupValues.length < n) {
         this.#groupValues = new Float64Array(this.#queueValues.length);
@@ -364,19 +372,23 @@ export class StateFold {
       }
       const groupValues = this.#groupValues;
       const groupIters = this.#groupIters;
+      const metric = this.#queueMetric;
       for (let i = 0; i < n; i++) {
-        const k = touchedAt[at[i]!]! - 1;
-        const to = fill[k]!++;
+        const to = count[metric[i]!]!++;
         groupValues[to] = values[i]!;
         groupIters[to] = iters[i]!;
       }
-      for (let k = 0; k < t; k++) {
-        const from = start[k]!;
-        const m = start[k + 1]! - from;
-        histories[touched[k]!] = histories[touched[k]!]!.appendAll(groupValues.subarray(from, from + m), groupIters.subarray(from, from + m), m);
+      for (let k = 1, from = 0; k <= t; k++) {
+        const to = count[k]!;
+        const at = touched[k - 1]!;
+        histories[at] = histories[at]!.appendAll(groupValues.subarray(from, to), groupIters.subarray(from, to), to - from);
+        from = to;
       }
     }
-    for (let k = 0; k < touched.length; k++) this.#touchedAt[touched[k]!] = 0;
+    for (let k = 0; k < t; k++) {
+      this.#touchedAt[touched[k]!] = 0;
+      count[k + 1] = 0;
+    }
     touched.length = 0;
     this.#queued = 0;
   }
