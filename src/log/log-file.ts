@@ -222,12 +222,22 @@ export class LogFile {
     const reader = (this.#pageReader ??= this.#guard(() => new BatchPageReader(this.#live(), { checksums: this.#crc === 'crc', path: this.path })));
     let next = from;
     let limit = FIRST_PAGE;
+    // Where the scan must get to, asked before it starts: a damaged b-tree page can end a range
+    // scan early, which would read as a shorter run; appends made meanwhile only go past this.
+    const mustReach = Math.min(to, this.lastSeq(runId));
+    const endedAt = (last: number): void => {
+      if (last < mustReach) {
+        throw new LogCorruptError(
+          `${this.path}: run ${runId} has batches up to seq ${mustReach}, but reading them in order stops after seq ${last}: the file was changed after it was written`,
+        );
+      }
+    };
     for (;;) {
       // The reader keeps prepared statements: a log closed between pages is refused here,
       // with LogClosedError, rather than by SQLite.
       this.#live();
       const page = this.#guard(() => reader.read(runId, next, to, limit));
-      if (page.count === 0) return;
+      if (page.count === 0) return endedAt(next - 1);
       // A run's seqs are consecutive from 0: a gap is a lost row, never skipped silently.
       const gapAt = firstGap(page, next);
       if (gapAt >= 0) {
@@ -236,8 +246,8 @@ export class LogFile {
         );
       }
       yield page;
-      if (page.count < limit) return;
       next = page.seqs[page.count - 1]! + 1;
+      if (page.count < limit) return endedAt(next - 1);
       const perRow = Math.max(1, page.bytes.length / page.count);
       limit = Math.max(1, Math.min(MAX_PAGE, limit * 2, Math.floor(PAGE_BYTES / perRow)));
     }

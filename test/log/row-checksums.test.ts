@@ -151,3 +151,17 @@ test('an event record that is not JSON is a LogCorruptError, not a SyntaxError',
   text.copy(body, 5);
   assert.throws(() => decodeBatch(body, []), (e: unknown) => code('ERR_LOG_CORRUPT')(e) && /not valid JSON/.test((e as Error).message));
 });
+
+test('a damaged leaf page that ends a scan early is a LogCorruptError, not a shorter run', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await foldedLog(path, 300, (i) => i);
+  const db = new Database(path, { readonly: true });
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const leaf = (db.prepare("SELECT pageno FROM dbstat WHERE name = 'batches' AND pagetype = 'leaf' ORDER BY pageno").raw().all() as [number][])[0]![0];
+  db.close();
+  const bytes = readFileSync(path);
+  // Byte 17 of a leaf page: in its cell-pointer array, as a bad disk or a stray write leaves it.
+  bytes[(leaf - 1) * pageSize + 17]! ^= 0x01;
+  writeFileSync(path, bytes);
+  assert.throws(() => readAll(path), (e: unknown) => code('ERR_LOG_CORRUPT')(e));
+});
