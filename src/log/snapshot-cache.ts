@@ -238,7 +238,7 @@ export class SnapshotCache {
     if (top === undefined || top.crc !== textChecksum(top.header, top.info)) return null;
     const header = JSON.parse(top.header, jsonReviver) as Header;
     const info = JSON.parse(top.info, jsonReviver) as RunInfoState;
-    const all = [...header.series.map((s) => ({ count: s.count, maxLength: header.maxLength })), { count: header.steps.count, maxLength: Number.MAX_SAFE_INTEGER }];
+    const all = [...header.series.map((s) => ({ count: s.count, maxLength: header.maxLength })), { count: header.steps.count, maxLength: header.maxLength }];
     // The block ids the state needs: per series and block, the newest version along the chain.
     const wanted = all.map((s) => {
       const first = Math.floor((s.count - Math.min(s.count, s.maxLength)) / BLOCK);

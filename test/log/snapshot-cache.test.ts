@@ -83,3 +83,23 @@ test('readers building the cache at the same time all succeed with the same stat
   const expected = `10000 ${Math.cos(9_999)} true`;
   assert.deepEqual(results.map((r) => [r.code, r.out, r.err]), results.map(() => [0, expected, '']));
 });
+
+test('a state served from a snapshot keeps the step times a full replay keeps (maxLength)', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  w.event({ type: 'run-started', v: 1, data: { name: 'r', startIter: 0, maxIter: 2000, historyMaxLength: 500 } } as never);
+  for (let i = 0; i < 2000; i++) {
+    w.scalar('loss', true, i, i);
+    w.step(i, i);
+  }
+  await w.close();
+  const cache = SnapshotCache.open(log, { interval: 100 })!;
+  replayRun(log, 1, { cache });
+  const cached = replayRun(log, 1, { untilIter: 1899, cache }).state;
+  const plain = replayRun(log, 1, { untilIter: 1899 }).state;
+  cache.close();
+  log.close();
+  assert.equal(plain.stepTimes.length, 500);
+  assert.deepStrictEqual(view(cached), view(plain));
+});
