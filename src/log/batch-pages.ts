@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { batchChecksum, verifyChecksum } from './row-checksum.js';
+import { LogCorruptError } from './log-errors.js';
 
 /**
  * Consecutive batches of a run read in one go: their bodies back to back in `bytes`, and per
@@ -108,6 +109,13 @@ export class BatchPageReader {
   #readRows(runId: number, from: number, to: number, limit: number): BatchPage {
     const rows = this.#rows.all(runId, from, to, limit) as [number, number | null, Uint8Array, number | null][];
     const count = rows.length;
+    // A damaged row can change a column's SQLite type (a NULL or text body): never read it as a batch.
+    for (const [seq, stepIter, body, crc] of rows) {
+      const whole = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v);
+      if (!whole(seq) || !(stepIter === null || whole(stepIter)) || !(body instanceof Uint8Array) || !(crc === null || whole(crc))) {
+        throw new LogCorruptError(`${this.#path}: run ${runId} has a batch row near seq ${String(seq)} whose columns are not of their types: the file was changed after it was written`);
+      }
+    }
     const crcs = this.#crcsFor(count);
     for (let i = 0; i < count; i++) crcs[i] = rows[i]![3] ?? -1;
     const seqs = new Float64Array(count);

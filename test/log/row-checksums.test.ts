@@ -165,3 +165,13 @@ test('a damaged leaf page that ends a scan early is a LogCorruptError, not a sho
   writeFileSync(path, bytes);
   assert.throws(() => readAll(path), (e: unknown) => code('ERR_LOG_CORRUPT')(e));
 });
+
+test('a batch row whose body is no longer a BLOB is a LogCorruptError, not a TypeError', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await foldedLog(path, 10, (i) => i);
+  // Only a damaged file changes a column's type: the triggers are dropped on this copy to fake it.
+  const db = new Database(path);
+  db.exec("DROP TRIGGER batches_append_only_u; UPDATE batches SET body = 'not a blob' WHERE seq = 3");
+  db.close();
+  assert.throws(() => readAll(path), (e: unknown) => code('ERR_LOG_CORRUPT')(e));
+});
