@@ -5,7 +5,7 @@ import { LogClosedError, LogCorruptError, UnknownRunError } from './log-errors.j
 import { RunWriter, type RunWriterOptions } from './run-writer.js';
 import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
 import { acquireLease, leaseIsLive, readLease } from './writer-lease.js';
-import { batchChecksum, nameChecksum, rewindChecksum, runChecksum, verifyChecksum } from './row-checksum.js';
+import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum, runChecksum, verifyChecksum } from './row-checksum.js';
 
 export type { BatchPage } from './batch-pages.js';
 
@@ -36,6 +36,8 @@ export interface LogOpenOptions {
 const FIRST_PAGE = 512;
 /** The schema version from which rows carry checksums. */
 const CHECKSUM_SCHEMA = 3;
+/** The schema version from which each run's last seq is also kept in run_extents. */
+const EXTENT_SCHEMA = 4;
 const MAX_PAGE = 16_384;
 const PAGE_BYTES = 4 << 20;
 
@@ -68,6 +70,8 @@ export class LogFile {
   #closed = false;
   /** Whether rows carry checksums (schema 3 on); an older log opened read-only has none. */
   readonly #crc: string;
+  /** Whether runs' extents are recorded apart from their batches (schema 4 on). */
+  readonly #extents: boolean;
 
   /** The temp folder a read-only folder's log is read from (see openLogDatabase), or null. */
   readonly #privateCopy: string | null;
@@ -77,7 +81,9 @@ export class LogFile {
     this.#db = db;
     this.#privateCopy = privateCopy;
     this.readonly = readonly;
-    this.#crc = (db.pragma('user_version', { simple: true }) as number) >= CHECKSUM_SCHEMA ? 'crc' : 'NULL';
+    const version = db.pragma('user_version', { simple: true }) as number;
+    this.#crc = version >= CHECKSUM_SCHEMA ? 'crc' : 'NULL';
+    this.#extents = version >= EXTENT_SCHEMA;
   }
 
   /**
@@ -182,11 +188,19 @@ export class LogFile {
     return computeTimeline(this.rewinds(runId));
   }
 
-  /** Highest seq of a run, or -1. */
+  /**
+   * Highest seq of a run, or -1: the larger of the batches' and the run's recorded extent (schema
+   * 4), so a tail cut off by a damaged page still counts, and reading it fails.
+   */
   lastSeq(runId: number): number {
     return this.#guard(() => {
       const row = this.#live().prepare('SELECT max(seq) FROM batches WHERE run_id = ?').raw().get(runId) as [number | null];
-      return row[0] ?? -1;
+      const stored = row[0] ?? -1;
+      if (!this.#extents) return stored;
+      const extent = this.#live().prepare('SELECT last_seq, crc FROM run_extents WHERE run_id = ?').raw().get(runId) as [number, number] | undefined;
+      if (extent === undefined) return stored;
+      verifyChecksum(extent[1], extentChecksum(runId, extent[0]), () => `run ${runId} extent`, this.path);
+      return Math.max(stored, extent[0]);
     });
   }
 

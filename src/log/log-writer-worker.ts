@@ -26,7 +26,7 @@ import {
 } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
 import type { LogProjections } from './log-projections.js';
-import { batchChecksum, nameChecksum, rewindChecksum } from './row-checksum.js';
+import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum } from './row-checksum.js';
 
 /** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
 const POLL_WHILE_ACTIVE_MS = 250;
@@ -80,6 +80,8 @@ function run(projections: LogProjections | null): void {
   Atomics.notify(ctrl, CTRL_READY);
   const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq, crc) VALUES (?, ?, ?, ?, ?)');
   const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name, crc) VALUES (?, ?, ?, ?)');
+  // The run's extent, apart from the batches (see migrations/004-run-extents.sql).
+  const setExtent = db.prepare('INSERT INTO run_extents (run_id, last_seq, crc) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET last_seq = excluded.last_seq, crc = excluded.crc');
   // Inserting k rows with one k-row statement: a statement run costs a few microseconds of
   // binding, stepping and resetting whatever its size, far more than SQLite spends on a row.
   const inserts = new Map<number, Database.Statement>();
@@ -187,6 +189,7 @@ function run(projections: LogProjections | null): void {
       }
     }
     if (rows > 0) insertPending();
+    if (lastSeq >= 0) setExtent.run(runId, lastSeq, extentChecksum(runId, lastSeq));
   });
 
   /**

@@ -12,6 +12,7 @@ import { LogCorruptError } from './log-errors.js';
  * | metric_names | u32 run, u32 id, UTF-8 name                                         |
  * | rewinds      | u32 run, u32 seq, i32 to iter, u32 to seq                            |
  * | runs         | u32 id, f64 created at, UTF-8 name                                  |
+ * | run_extents  | u32 run, u32 last seq                                               |
  *
  * All integers little-endian.
  */
@@ -47,6 +48,11 @@ export function nameChecksum(runId: number, id: number, name: string): number {
 /** Checksum of a rewinds row. */
 export function rewindChecksum(runId: number, seq: number, toIter: number, toSeq: number): number {
   return crc32c(words(runId, seq, toIter, toSeq));
+}
+
+/** Checksum of a run_extents row. */
+export function extentChecksum(runId: number, lastSeq: number): number {
+  return crc32c(words(runId, lastSeq, 0, 0).subarray(0, 8));
 }
 
 /** Checksum of a runs row. */

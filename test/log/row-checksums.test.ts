@@ -175,3 +175,13 @@ test('a batch row whose body is no longer a BLOB is a LogCorruptError, not a Typ
   db.close();
   assert.throws(() => readAll(path), (e: unknown) => code('ERR_LOG_CORRUPT')(e));
 });
+
+test('a run whose tail rows are gone (the scan and max(seq) alike) is a LogCorruptError, not a shorter run', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  await foldedLog(path, 300, (i) => i);
+  // Only damage to an interior page loses a consistent tail: the triggers are dropped on this copy to fake it.
+  const db = new Database(path);
+  db.exec('DROP TRIGGER batches_append_only_d; DELETE FROM batches WHERE seq >= 290');
+  db.close();
+  assert.throws(() => readAll(path), (e: unknown) => code('ERR_LOG_CORRUPT')(e) && /stops after seq 289/.test((e as Error).message));
+});
