@@ -5,6 +5,7 @@
  *
  *   npm run demo [-- --steps 1500 --backend auto --model mlp]
  */
+import { TrainledgerError } from '../src/errors/trainledger-error.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -27,6 +28,11 @@ const program = new Command('demo')
   .parse();
 const opts = program.opts<{ steps: number; batchSize: number; lr: number; evalPeriod: number; backend: BackendChoice; model: DemoModelKind | 'auto'; seed: number; out: string; resume?: boolean }>();
 
+// A refusal of ours (an --out the demo did not make, say) is one line, not a stack trace.
+process.on('uncaughtException', (e) => {
+  process.stderr.write(`demo: ${e instanceof TrainledgerError ? e.message : String((e as Error)?.stack ?? e)}\n`);
+  process.exit(2);
+});
 const result = await runMnistDemo({ ...opts, checkpointPeriod: Math.max(1, Math.floor(opts.steps / 3)) });
 console.log(`\ntrained ${opts.steps} steps in ${result.seconds.toFixed(1)} s on ${result.backend} (${result.model}); test accuracy ${(result.testAccuracy * 100).toFixed(2)}%`);
 

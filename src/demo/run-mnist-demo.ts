@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { clearDemoOutputs, markDemoDir } from './demo-outputs.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
@@ -77,9 +78,10 @@ export async function runMnistDemo(options: MnistDemoOptions = {}): Promise<Mnis
   const logPath = join(out, 'demo.sqlite');
   const demoDir = join(out, 'demo');
   if (!options.resume && (options.fresh ?? true)) {
-    for (const p of [logPath, `${logPath}-wal`, `${logPath}-shm`, `${logPath}.snapshots`, demoDir]) rmSync(p, { recursive: true, force: true });
+    clearDemoOutputs(logPath, demoDir);
   }
   mkdirSync(demoDir, { recursive: true });
+  markDemoDir(demoDir);
   const started = performance.now();
 
   const selection = await selectBackend(options.backend ?? 'auto', { logger });
