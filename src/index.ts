@@ -21,14 +21,15 @@ export { computeHistogram, type HistogramSummary } from './storage/histogram.js'
 
 // The log
 export { LogFile, type RunRecord, type StoredBatch, type LogOpenOptions } from './log/log-file.js';
-export { RunWriter, type Durability, type RunWriterOptions, type EventSink } from './log/run-writer.js';
+export { LogAppender, type Durability, type LogAppenderOptions } from './log/log-appender.js';
+export type { EventSink } from './storage/event-sink.js';
 export { replayRun, type ReplayOptions, type ReplayResult } from './log/replay.js';
 export { SnapshotCache } from './log/snapshot-cache.js';
 export { computeTimeline, type Rewind, type SeqRange } from './log/timeline.js';
 export { decodeBatch } from './log/batch-codec.js';
 export { LogNotFoundError } from './log/log-database.js';
 export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWriteError, LogClosedError, ProjectionWriteError } from './log/log-errors.js';
-export { RunLiveError } from './log/writer-lease.js';
+export { RunLiveError } from './log/run-lease.js';
 
 // The engine
 export { TrainerBase, type ReactiveHook, type HookHandle, type HookRegistration, type TrainerOptions, type TrainerState } from './engine/trainer-base.js';
@@ -56,12 +57,14 @@ export * from './hooks/index.js';
 export * from './schedules/index.js';
 
 // Writers
-export type { MetricWriter, WriterCursor, WriterSpec } from './writers/metric-writer.js';
+export type { MetricWriter, WriterCursor, WriterSpec } from './projections/metric-writer.js';
 export { JSONWriter } from './writers/json-writer.js';
 export { CSVWriter } from './writers/csv-writer.js';
 export { TensorBoardWriter } from './writers/tensorboard-writer.js';
 export { CommonMetricPrinter } from './writers/common-metric-printer.js';
-export { replayWriters, recordedWriterIds } from './writers/replay-writers.js';
+export { replayWriters, recordedWriterIds } from './projections/replay-writers.js';
+export { projectionObserver } from './projections/log-projections.js';
+export type { CommitObserver, CommitObserverSpec, CommitObserverContext } from './log/commit-observer.js';
 export { EventFileWriter, readEventFile } from './writers/tensorboard/index.js';
 
 // Checkpoints, data, plots, wasm training kernels

@@ -8,9 +8,9 @@
  * Options (all optional; without them this is the crash test's original child):
  *   --log PATH          the log (default <dir>/log.sqlite)
  *   --ckpt DIR          model checkpoints (default <dir>/ckpt)
- *   --wal-ckpt          checkpoint the WAL after every commit: the writer thread gets the pragma
+ *   --wal-ckpt          checkpoint the WAL after every commit: the commit thread gets the pragma
  *                       `wal_autocheckpoint = 1`; if it has no effect (the WAL keeps growing: the
- *                       writer thread overrode it), this process checkpoints the WAL itself, from
+ *                       commit thread overrode it), this process checkpoints the WAL itself, from
  *                       its own connection, after every step, and says so on stdout
  *                       ("walckpt fallback")
  *   --durability D      step | fsync (default step)
@@ -37,7 +37,7 @@ import { cosineLR } from '../src/schedules/lr-schedule.js';
 import { evaluateAccuracy } from '../src/demo/mnist-model.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { LogFile } from '../src/log/log-file.js';
-import type { RunWriterOptions } from '../src/log/run-writer.js';
+import type { LogAppenderOptions } from '../src/log/log-appender.js';
 import { TrainledgerError } from '../src/errors/trainledger-error.js';
 
 const argv = process.argv.slice(2);
@@ -67,7 +67,7 @@ class BulkScalars extends HookBase {
 
 /**
  * The fallback of --wal-ckpt: while the WAL file grows past what a few commits write (so the
- * writer thread's connection does not checkpoint after each commit: each checkpoint lets the
+ * commit thread's connection does not checkpoint after each commit: each checkpoint lets the
  * next commit start the WAL over), checkpoint it from here after every step. The WAL is only
  * stat()ed: opening and closing any file SQLite locks (the -shm, the database) would drop this
  * process's POSIX locks on it, and another process's reader would then reset the -shm under the
@@ -115,10 +115,10 @@ function describe(e: unknown): Record<string, unknown> {
 
 let log: LogFile | string = logPath;
 if (walCkpt) {
-  // The trainer passes only durability and projections to the RunWriter: give it a LogFile whose
+  // The trainer passes only durability and projections to the LogAppender: give it a LogFile whose
   // writers get the pragma too.
   const file = LogFile.open(logPath);
-  const withPragma = (o: RunWriterOptions = {}): RunWriterOptions => ({ ...o, pragmas: [...(o.pragmas ?? []), 'wal_autocheckpoint = 1'] });
+  const withPragma = (o: LogAppenderOptions = {}): LogAppenderOptions => ({ ...o, pragmas: [...(o.pragmas ?? []), 'wal_autocheckpoint = 1'] });
   const createRun = file.createRun.bind(file);
   const appendToRun = file.appendToRun.bind(file);
   file.createRun = (run, o) => createRun(run, withPragma(o));

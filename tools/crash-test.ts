@@ -215,7 +215,7 @@ while (!finished) {
 const refMetrics = metricsWithoutTiming(reference);
 const gotMetrics = metricsWithoutTiming(crashed);
 // The live metrics.json of the killed-and-resumed run (written by its PeriodicWriter, on the
-// log's writer thread) must also hold every line once: none lost to a kill, none written twice.
+// log's commit thread) must also hold every line once: none lost to a kill, none written twice.
 const liveMetrics = withoutTiming(join(crashed, 'metrics.json'));
 let mismatching = 0;
 let liveMismatching = 0;

@@ -16,7 +16,7 @@
  *
  * Classes:
  *   a kill-step     SIGKILL at a random moment of training
- *     kill-commit   SIGKILL while the writer thread fsyncs a commit into the WAL (durability fsync)
+ *     kill-commit   SIGKILL while the commit thread fsyncs a commit into the WAL (durability fsync)
  *     kill-ckpt     SIGKILL while PeriodicCheckpointer writes a model checkpoint
  *     kill-walckpt  SIGKILL while the log's database file is written or fsynced, i.e. in a WAL
  *                   checkpoint (the child asks for `wal_autocheckpoint = 1`)

@@ -5,16 +5,16 @@ import { replayRun } from '../log/replay.js';
 import { JSONWriter } from '../writers/json-writer.js';
 import { CSVWriter } from '../writers/csv-writer.js';
 import { TensorBoardWriter } from '../writers/tensorboard-writer.js';
-import { replayWriters, recordedWriterIds } from '../writers/replay-writers.js';
+import { replayWriters, recordedWriterIds } from '../projections/replay-writers.js';
 import { startReplacement, type FileReplacement } from '../writers/keep-lines.js';
-import type { MetricWriter } from '../writers/metric-writer.js';
+import type { MetricWriter } from '../projections/metric-writer.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { checkExportTarget, LogFiles, OutputIsLogError, resolvedPath, type ExportKind } from './export-targets.js';
 import { OutputWriteError, writingTo } from './cli-errors.js';
 
 // plot's work lives with the chart; re-exported for callers that import it from here.
-export { plotMetrics } from '../plot/plot-metrics.js';
+export { plotMetrics } from './plot-metrics.js';
 
 export interface ExportOptions {
   readonly untilIter?: number;

@@ -13,7 +13,7 @@ import { latestOf, latestWithSmoothingHintOf } from '../storage/event-storage.js
 import type { StorageState } from '../storage/storage-state.js';
 import { evolveAll } from '../storage/evolve.js';
 import { exportRun } from './export-run.js';
-import { plotMetrics } from '../plot/plot-metrics.js';
+import { plotMetrics } from './plot-metrics.js';
 import { summarizeRun } from './run-summary.js';
 import { diffRuns } from './diff-runs.js';
 import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';

@@ -1,5 +1,5 @@
 import type { TrainerBase } from './trainer-base.js';
-import type { WriterSpec } from '../writers/metric-writer.js';
+import type { WriterSpec } from '../projections/metric-writer.js';
 
 /** What a hook method may return: nothing, or a promise the loop awaits. */
 export type HookResult = void | Promise<void>;
@@ -52,9 +52,9 @@ export abstract class HookBase {
   afterStep(): HookResult {}
 
   /**
-   * Metric writers this hook wants run on the log's writer thread, as projections of the log
+   * Metric writers this hook wants run on the log's commit thread, as projections of the log
    * (PeriodicWriter offers those of its writers that have a `spec()`). Asked when a run with a
-   * log starts; during the run, `trainer.runWriter.projects(id)` tells which run there.
+   * log starts; during the run, `trainer.appender.runsOnCommitThread(id)` tells which run there.
    *
    * @example
    * ```ts

@@ -7,7 +7,8 @@ import { localComm, type Comm } from './comm.js';
 import { EventStorage } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { LogFile } from '../log/log-file.js';
-import type { Durability, RunWriter } from '../log/run-writer.js';
+import type { Durability, LogAppender } from '../log/log-appender.js';
+import { projectionObserver } from '../projections/log-projections.js';
 import type { TrainEvent } from '../events/train-event.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
@@ -317,7 +318,9 @@ export abstract class TrainerBase {
   #hasReactive = false;
   #busy = false;
   #stopReason: string | null = null;
-  #writer: RunWriter | null = null;
+  #writer: LogAppender | null = null;
+  /** Ids of the metric writers this run runs on the log's commit thread. */
+  #projected: ReadonlySet<string> = new Set();
   #log: LogFile | null = null;
   #ownsLog = false;
   #resume: ResumePoint | null = null;
@@ -377,8 +380,21 @@ export abstract class TrainerBase {
   }
 
   /** The run's log writer while training with a log. */
-  get runWriter(): RunWriter | null {
+  get appender(): LogAppender | null {
     return this.#writer;
+  }
+
+  /**
+   * Whether the metric writer with this id runs on the log's commit thread in the current run
+   * (a hook offered its spec in `logProjections()`), rather than on this thread.
+   *
+   * @example
+   * ```ts
+   * trainer.runsOnCommitThread('json:out/metrics.json'); // true while it runs there
+   * ```
+   */
+  runsOnCommitThread(writerId: string): boolean {
+    return this.#writer !== null && this.#projected.has(writerId);
   }
 
   /** The log file, once opened. */
@@ -595,10 +611,12 @@ export abstract class TrainerBase {
     const resume = this.#resume;
     this.#resume = null;
     const log = this.#log;
-    let writer: RunWriter | null = null;
+    let writer: LogAppender | null = null;
     if (log !== null) {
-      // Writers that can run as projections of the log go to its writer thread, off this one.
-      const options = { durability: this.options.durability, projections: this.hooks.flatMap((h) => h.logProjections()) };
+      // Writers that can run as projections of the log go to its commit thread, off this one.
+      const specs = this.hooks.flatMap((h) => h.logProjections());
+      this.#projected = new Set(specs.map((s) => s.id));
+      const options = { durability: this.options.durability, observer: projectionObserver(specs) };
       writer = resume ? log.appendToRun(resume.runId, options) : log.createRun({ name: this.options.runName ?? 'run' }, options);
     }
     this.#writer = writer;
@@ -769,7 +787,7 @@ export abstract class TrainerBase {
       failure ??= { e: wrapped };
     }
     for (const e of this.#entries) if (e instanceof ReactiveEntry) e.stop();
-    // Writers on the log's writer thread made their last write above: wait for it, so that a
+    // Writers on the log's commit thread made their last write above: wait for it, so that a
     // failure there is the run's recorded outcome rather than found after a "completed".
     if (failure === null && this.#writer !== null) {
       try {

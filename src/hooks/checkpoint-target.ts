@@ -29,7 +29,7 @@ export async function saveCheckpoint(trainer: TrainerBase, store: CheckpointStor
   const model = source.model ?? modelOf(trainer);
   const optimizer = source.optimizer ?? (trainer instanceof SimpleTrainer ? trainer.optimizer : undefined);
   // A checkpoint must never refer to metrics the log could still lose.
-  await trainer.runWriter?.flush();
+  await trainer.appender?.flush();
   const info = await store.save(name, { model, optimizer, state });
   trainer.storage.append({ type: 'checkpoint-saved', v: 1, data: { iter: trainer.iter, name, path: info.path } });
   return info;

@@ -1,12 +1,12 @@
 import { HookBase } from '../engine/hook-base.js';
-import { cursorMoved, type MetricWriter, type WriterSpec } from '../writers/metric-writer.js';
+import { cursorMoved, type MetricWriter, type WriterSpec } from '../projections/metric-writer.js';
 import type { WritePointEvent } from '../events/train-event.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
 export interface PeriodicWriterOptions {
   /**
    * Where writers that have a `spec()` (JSONWriter, CSVWriter, TensorBoardWriter) run when the
-   * trainer has a log: `'log'` (default) on the log's writer thread, as projections of the log,
+   * trainer has a log: `'log'` (default) on the log's commit thread, as projections of the log,
    * so formatting and file I/O cost the training thread nothing but a marker per period;
    * `'main'` on the training thread. Writers without a spec (CommonMetricPrinter, your own)
    * and trainers without a log always use the training thread. The output is the same.
@@ -26,7 +26,7 @@ export interface PeriodicWriterOptions {
  * thread: at each write point this hook appends a `write-point` marker to the step's batch, and
  * that thread, which folds every batch with the same reducer, writes them with the state folded
  * up to the marker (what they would have seen here) and commits their cursors in its place.
- * Their files then trail training by about a millisecond; `trainer.runWriter.flush()` (which
+ * Their files then trail training by about a millisecond; `trainer.appender.flush()` (which
  * checkpointers call) and the end of `train()` wait for them. A failed write there fails the
  * step at the next write point (or `train()` at its end) with `ProjectionWriteError`.
  *
@@ -41,14 +41,14 @@ export class PeriodicWriter extends HookBase {
   readonly thread: 'log' | 'main';
   /** Writers run here during the current run. */
   #local: readonly MetricWriter[] = [];
-  /** The marker naming the writers on the log's writer thread, or null if none run there. */
+  /** The marker naming the writers on the log's commit thread, or null if none run there. */
   #point: WritePointEvent | null = null;
 
   constructor(writers: readonly MetricWriter[], period = 20, options: PeriodicWriterOptions = {}) {
     super();
     if (!Number.isInteger(period) || period < 1) throw new InvalidArgumentError(`PeriodicWriter period must be a positive integer, got ${String(period)}`);
     const thread = options.thread ?? 'log';
-    if (thread !== 'log' && thread !== 'main') throw new InvalidArgumentError(`PeriodicWriter thread must be 'log' or 'main', got ${JSON.stringify(thread)}`);
+    if (thread !== 'log' && thread !== 'main') throw new InvalidArgumentError(`PeriodicCommit thread must be 'log' or 'main', got ${JSON.stringify(thread)}`);
     const ids = new Set<string>();
     for (const w of writers) {
       if (ids.has(w.id)) throw new InvalidArgumentError(`two writers share the id ${JSON.stringify(w.id)}; give one an explicit id`);
@@ -68,15 +68,15 @@ export class PeriodicWriter extends HookBase {
   }
 
   override beforeTrain(): void {
-    const rw = this.trainer.runWriter;
-    this.#local = rw === null ? this.writers : this.writers.filter((w) => !rw.projects(w.id));
-    const remote = rw === null ? [] : this.writers.filter((w) => rw.projects(w.id)).map((w) => w.id);
+    const onCommitThread = (w: MetricWriter): boolean => this.trainer.runsOnCommitThread(w.id);
+    this.#local = this.writers.filter((w) => !onCommitThread(w));
+    const remote = this.writers.filter(onCommitThread).map((w) => w.id);
     // One frozen object for the whole run: the log writer encodes it once.
     this.#point = remote.length === 0 ? null : Object.freeze({ type: 'write-point', v: 1, data: Object.freeze({ writers: Object.freeze(remote) }) });
     const info = this.trainer.storage.state.info;
     const resume = info.resumes.at(-1);
     // A run resumed by this train() call: continue each writer from its recorded position
-    // (the log's writer thread does the same for the writers it runs).
+    // (the log's commit thread does the same for the writers it runs).
     if (resume !== undefined && resume.iter + 1 === this.trainer.startIter) {
       for (const w of this.#local) w.restore(info.writerCursors[w.id] ?? null, resume);
     } else if (info.run !== null) {
@@ -98,7 +98,7 @@ export class PeriodicWriter extends HookBase {
       }
     }
     if (this.#point !== null) {
-      const rw = this.trainer.runWriter!;
+      const rw = this.trainer.appender!;
       // A writer that failed on the log's thread fails the run here, at the next write point.
       const failed = rw.projectionError();
       if (failed !== null) throw failed;

@@ -36,7 +36,7 @@ export class LogWriteError extends TrainledgerError {
 }
 
 /**
- * A metric writer running on the log's writer thread failed (its file could not be written,
+ * A metric writer running on the log's commit thread failed (its file could not be written,
  * say). The log itself is intact: its commits do not depend on the writers.
  */
 export class ProjectionWriteError extends TrainledgerError {

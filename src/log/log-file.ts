@@ -2,9 +2,9 @@ import type Database from 'better-sqlite3';
 import { BatchPageReader, checkRowTypes, type BatchPage } from './batch-pages.js';
 import { openLogDatabase, removePrivateCopy, wrapSqliteError } from './log-database.js';
 import { LogClosedError, LogCorruptError, UnknownRunError } from './log-errors.js';
-import { RunWriter, type RunWriterOptions } from './run-writer.js';
+import { LogAppender, type LogAppenderOptions } from './log-appender.js';
 import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
-import { acquireLease, leaseIsLive, readLease } from './writer-lease.js';
+import { acquireLease, leaseIsLive, readLease } from './run-lease.js';
 import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum, runChecksum, verifyChecksum } from './row-checksum.js';
 
 export type { BatchPage } from './batch-pages.js';
@@ -289,7 +289,7 @@ export class LogFile {
    * const writer = log.createRun({ name: 'mnist' }, { durability: 'step' });
    * ```
    */
-  createRun(run: { readonly name: string }, options: RunWriterOptions = {}): RunWriter {
+  createRun(run: { readonly name: string }, options: LogAppenderOptions = {}): LogAppender {
     if (this.readonly) throw new LogClosedError(`${this.path} is open read-only; cannot create a run`);
     const db = this.#live();
     const id = this.#guard(() =>
@@ -304,7 +304,7 @@ export class LogFile {
         .immediate(),
     );
     this.#guard(() => acquireLease(this.#live(), id));
-    return new RunWriter(this.path, id, 0, [], options);
+    return new LogAppender(this.path, id, 0, [], options);
   }
 
   /**
@@ -315,12 +315,12 @@ export class LogFile {
    * const writer = log.appendToRun(run.id);
    * ```
    */
-  appendToRun(runId: number, options: RunWriterOptions = {}): RunWriter {
+  appendToRun(runId: number, options: LogAppenderOptions = {}): LogAppender {
     if (this.readonly) throw new LogClosedError(`${this.path} is open read-only; cannot append to run ${runId}`);
     this.run(runId);
     // Refuses (RunLiveError) while another live process writes this run; takes over a crashed one's.
     acquireLease(this.#live(), runId);
-    return new RunWriter(this.path, runId, this.lastSeq(runId) + 1, this.names(runId), options);
+    return new LogAppender(this.path, runId, this.lastSeq(runId) + 1, this.names(runId), options);
   }
 
   /** Whether a live process is appending to the run (it holds the run's writer lease). */

@@ -1,8 +1,8 @@
 /**
  * A single-producer single-consumer byte ring in a SharedArrayBuffer: the training thread hands
- * encoded batches to the log's writer thread without a syscall, a copy through the structured
+ * encoded batches to the log's commit thread without a syscall, a copy through the structured
  * clone, or a promise. The training thread encodes straight into the ring and hands a batch
- * over with one atomic add; the writer thread reads it in place; SQLite's commit cost
+ * over with one atomic add; the commit thread reads it in place; SQLite's commit cost
  * (~3–30 µs) is paid on the other core.
  *
  * Layout: an Int32 control block, an error-text area, then the data area. Messages are
@@ -18,7 +18,7 @@ export const CTRL_ERROR = 4;
 export const CTRL_FLUSH_TO = 5;
 export const CTRL_ERROR_LENGTH = 6;
 export const CTRL_READY = 7;
-/** Set (1) by the writer thread when a metric writer running there failed. */
+/** Set (1) by the commit thread when a metric writer running there failed. */
 export const CTRL_PROJECTION_ERROR = 8;
 const CTRL_SLOTS = 16;
 const ERROR_BYTES = 4096;
@@ -178,7 +178,7 @@ export class RingProducer {
   }
 }
 
-/** The writer thread's end of the ring. */
+/** The commit thread's end of the ring. */
 export class RingConsumer {
   readonly ctrl: Int32Array;
   readonly #data: Uint8Array;

@@ -2,7 +2,7 @@ import { StateFold, SmoothingHintMismatchError } from './evolve.js';
 import { HistoryBuffer } from './history-buffer.js';
 import { initialState, type StorageState } from './storage-state.js';
 import { computeHistogram } from './histogram.js';
-import type { EventSink } from '../log/run-writer.js';
+import type { EventSink } from './event-sink.js';
 import type { TrainEvent } from '../events/train-event.js';
 import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
 
@@ -34,7 +34,7 @@ export interface EventStorageOptions {
   readonly startIter?: number;
   /** Samples each metric history keeps. Default 1,000,000. */
   readonly maxLength?: number;
-  /** Where events go besides the in-memory state: usually a log's RunWriter. */
+  /** Where events go besides the in-memory state: usually a log's LogAppender. */
   readonly sink?: EventSink | null;
   /** Start from this state (e.g. rebuilt from a log on resume) instead of an empty one. */
   readonly state?: StorageState;

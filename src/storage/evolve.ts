@@ -274,7 +274,7 @@ export class StateFold {
         (this.#cursors ??= {})[e.data.writer] = deepFreeze(e.data);
         return;
       case 'write-point':
-        // A request to the log's writer thread: it changes no state.
+        // A request to the log's commit thread: it changes no state.
         return;
       case 'hook-failed':
         this.#draftInfo().hookFailures.push(e.data);

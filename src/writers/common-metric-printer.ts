@@ -1,4 +1,4 @@
-import type { MetricWriter, WriterCursor } from './metric-writer.js';
+import type { MetricWriter, WriterCursor } from '../projections/metric-writer.js';
 import type { TrainEvent } from '../events/train-event.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { historyOf } from '../storage/event-storage.js';

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
+import type { MetricWriter, WriterCursor, WriterSpec } from '../projections/metric-writer.js';
 import { WallClock } from './wall-time.js';
 import { pythonFloat } from './python-json.js';
 import { keepLines } from './keep-lines.js';
@@ -130,7 +130,7 @@ export class CSVWriter implements MetricWriter {
     keepLines(this.path, (line, i) => i === 0 || keep(line));
   }
 
-  /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
+  /** Runs on the log's commit thread when the trainer has a log (see PeriodicWriter). */
   spec(): WriterSpec {
     return { id: this.id, module: import.meta.url, exportName: 'CSVWriter', args: [this.path, { id: this.id }] };
   }

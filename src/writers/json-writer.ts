@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
+import type { MetricWriter, WriterCursor, WriterSpec } from '../projections/metric-writer.js';
 import { metricsLine, pythonFloat } from './python-json.js';
 import { keepLines } from './keep-lines.js';
 import { smoothedSince } from './smoothed-since.js';
@@ -144,7 +144,7 @@ export class JSONWriter implements MetricWriter {
     keepLines(this.path, (line) => lineIteration(line) <= iter);
   }
 
-  /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
+  /** Runs on the log's commit thread when the trainer has a log (see PeriodicWriter). */
   spec(): WriterSpec {
     return { id: this.id, module: import.meta.url, exportName: 'JSONWriter', args: [this.path, { window: this.window, id: this.id }] };
   }

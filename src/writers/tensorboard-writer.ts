@@ -1,4 +1,4 @@
-import type { MetricWriter, WriterCursor, WriterSpec } from './metric-writer.js';
+import type { MetricWriter, WriterCursor, WriterSpec } from '../projections/metric-writer.js';
 import { EventFileWriter } from './tensorboard/event-file-writer.js';
 import { WallClock } from './wall-time.js';
 import { smoothedSince } from './smoothed-since.js';
@@ -97,7 +97,7 @@ export class TensorBoardWriter implements MetricWriter {
     return this.#file?.path ?? null;
   }
 
-  /** Runs on the log's writer thread when the trainer has a log (see PeriodicWriter). */
+  /** Runs on the log's commit thread when the trainer has a log (see PeriodicWriter). */
   spec(): WriterSpec {
     return { id: this.id, module: import.meta.url, exportName: 'TensorBoardWriter', args: [this.dir, { window: this.window, fileName: this.#fileName, id: this.id, fsync: this.#fsync }] };
   }

@@ -65,7 +65,7 @@ test('a log that cannot be written (read-only) is refused with a typed error, no
   log.close();
 });
 
-test('a writer thread that cannot open the log fails ready() and the next step with a typed error', async () => {
+test('a commit thread that cannot open the log fails ready() and the next step with a typed error', async () => {
   const path = join(tempDir(), 'bad-start.sqlite');
   const log = LogFile.open(path);
   // createRun does not wait for the thread: training starts while it opens the log.

@@ -164,7 +164,7 @@ test('a reader running while the writer appends only ever sees whole steps', asy
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
   const reader = LogFile.open(path, { readonly: true });
-  // The writer thread starts while appends go on: wait for it, so reads overlap commits.
+  // The commit thread starts while appends go on: wait for it, so reads overlap commits.
   await w.ready();
   let checks = 0;
   for (let i = 0; i < 3000; i++) {
@@ -243,7 +243,7 @@ test('a reader never sees a batch whose metric names are not committed yet', asy
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
   const reader = LogFile.open(path, { readonly: true });
-  await w.ready(); // the writer thread is up: reads below overlap its commits
+  await w.ready(); // the commit thread is up: reads below overlap its commits
   let read = 0;
   for (let i = 0; i < 2000; i++) {
     w.scalar(`new/${i}`, true, i, i); // a new name every step
@@ -266,7 +266,7 @@ test('a reader never sees a batch whose metric names are not committed yet', asy
   log.close();
 });
 
-test('the writer thread copies the WAL into the database file once it is idle', async () => {
+test('the commit thread copies the WAL into the database file once it is idle', async () => {
   const path = join(tempDir(), 'a.sqlite');
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
@@ -276,7 +276,7 @@ test('the writer thread copies the WAL into the database file once it is idle', 
   }
   await w.flush();
   // Committed batches live in the WAL; the database file grows when they are checkpointed,
-  // which the writer thread does when nothing is left to commit.
+  // which the commit thread does when nothing is left to commit.
   let size = statSync(path).size;
   for (let waited = 0; size < 4 << 20 && waited < 20_000; waited += 50) {
     await new Promise((r) => setTimeout(r, 50));
@@ -288,7 +288,7 @@ test('the writer thread copies the WAL into the database file once it is idle', 
   log.close();
 });
 
-test('between slow steps the writer thread sleeps until the next step wakes it, instead of polling', async () => {
+test('between slow steps the commit thread sleeps until the next step wakes it, instead of polling', async () => {
   const path = join(tempDir(), 'a.sqlite');
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
@@ -305,7 +305,7 @@ test('between slow steps the writer thread sleeps until the next step wakes it, 
     asleep = w.writerAsleep;
     if (!asleep) await sleep(5);
   }
-  assert.ok(asleep, 'the writer thread went to sleep between slow steps');
+  assert.ok(asleep, 'the commit thread went to sleep between slow steps');
   w.scalar('loss', true, 8, 8);
   w.step(8, 8);
   await w.flush(); // the step woke it and got committed

@@ -7,7 +7,7 @@ import { CTRL_USED, RingConsumer, RingProducer, createRing } from '../../src/log
 /** Largest test message: this thread is also the consumer, so a full ring would wait forever. */
 const MAX = 200;
 
-/** Drains everything published, as the writer thread does, and copies the messages out. */
+/** Drains everything published, as the commit thread does, and copies the messages out. */
 function drainAll(consumer: RingConsumer): Uint8Array[] {
   const got: Uint8Array[] = [];
   const bytes = consumer.drain((at, length) => got.push(consumer.data.slice(at, at + length)));

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import { TrainerBase } from '../../src/engine/trainer-base.js';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
-import type { EventSink } from '../../src/log/run-writer.js';
+import type { EventSink } from '../../src/storage/event-sink.js';
 import { tempDir } from '../helpers.js';
 
 class Counting extends TrainerBase {

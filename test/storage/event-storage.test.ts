@@ -5,7 +5,7 @@ import { evolveAll } from '../../src/storage/evolve.js';
 import { initialState } from '../../src/storage/storage-state.js';
 import { SmoothingHintMismatchError } from '../../src/storage/evolve.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
-import type { EventSink } from '../../src/log/run-writer.js';
+import type { EventSink } from '../../src/storage/event-sink.js';
 import type { TrainEvent } from '../../src/events/train-event.js';
 
 test('putScalar records the value at the current iteration and step advances iter', () => {

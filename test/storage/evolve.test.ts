@@ -82,7 +82,7 @@ test('writer cursors folded beside other run events keep the last cursor per wri
   assert.deepEqual(view(second), view(evolveAll(initialState(), [cursor('json', 19), { type: 'hook-failed', v: 1, data: { hook: 'H', phase: 'afterStep', iter: 20, message: 'x' } }, cursor('json', 39), cursor('csv', 39), cursor('json', 59)])));
 });
 
-test("a write-point event (a request to the log's writer thread) folds to nothing", () => {
+test("a write-point event (a request to the log's commit thread) folds to nothing", () => {
   const base = evolveAll(initialState(), [{ type: 'scalar', v: 1, data: { name: 'loss', value: 1, smoothingHint: true, iter: 0 } }]);
   const after = evolveAll(base, [{ type: 'write-point', v: 1, data: { writers: ['json:x'] } }]);
   assert.deepEqual(view(after), view(base));

@@ -11,7 +11,7 @@ import { LRScheduler } from '../../src/hooks/lr-scheduler.js';
 import { JSONWriter } from '../../src/writers/json-writer.js';
 import { CSVWriter } from '../../src/writers/csv-writer.js';
 import { TensorBoardWriter } from '../../src/writers/tensorboard-writer.js';
-import { replayWriters, recordedWriterIds } from '../../src/writers/replay-writers.js';
+import { replayWriters, recordedWriterIds } from '../../src/projections/replay-writers.js';
 import { readEventFile } from '../../src/writers/tensorboard/event-file-reader.js';
 import { cosineLR } from '../../src/schedules/lr-schedule.js';
 import { LogFile } from '../../src/log/log-file.js';

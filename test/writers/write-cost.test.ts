@@ -6,7 +6,7 @@ import { EventStorage } from '../../src/storage/event-storage.js';
 import { CSVWriter } from '../../src/writers/csv-writer.js';
 import { JSONWriter } from '../../src/writers/json-writer.js';
 import { TensorBoardWriter } from '../../src/writers/tensorboard-writer.js';
-import type { MetricWriter } from '../../src/writers/metric-writer.js';
+import type { MetricWriter } from '../../src/projections/metric-writer.js';
 import { readEventFile } from '../../src/writers/tensorboard/event-file-reader.js';
 import { pythonFloat } from '../../src/writers/python-json.js';
 import { tempDir } from '../helpers.js';

@@ -1,6 +1,6 @@
 /**
  * What the durable log costs a raw tfjs training loop: a 1-weight SGD step on cpu, alone
- * ("none"), with a RunWriter open but unused ("idle"), and writing 2 scalars + a step per
+ * ("none"), with a LogAppender open but unused ("idle"), and writing 2 scalars + a step per
  * iteration ("write"). Prints µs per step for 3 rounds of 10,000 steps.
  *
  *   node --import tsx tools/bench/log-in-loop.ts none|idle|write

@@ -91,23 +91,23 @@ console.log(
 );
 
 // ── 1. The training-thread cost of a put, and ingest ────────────────────────────────────────
-// (a) ns per putScalar: one run, as in training: a RunWriter (default 'step' durability: WAL,
-//     synchronous NORMAL) whose writer thread is started once, and an EventStorage with it as
+// (a) ns per putScalar: one run, as in training: a LogAppender (default 'step' durability: WAL,
+//     synchronous NORMAL) whose commit thread is started once, and an EventStorage with it as
 //     sink. Each repeat times, on the training thread, a loop of PUT_STEPS steps of PER_STEP
-//     puts (the steps, the encoding, and handing each step's batch to the writer thread
+//     puts (the steps, the encoding, and handing each step's batch to the commit thread
 //     included), divided by the puts. Before each repeat `await writer.flush()` empties the
 //     hand-off ring, and PUT_STEPS steps (~5 MB of batches) fit in its default 8 MiB, so the
-//     loop never waits for the writer thread: the figure is what a put costs the training
+//     loop never waits for the commit thread: the figure is what a put costs the training
 //     thread when the writer keeps up, as in real training where a step takes milliseconds.
-//     (Flat out, the loop is paced by the writer thread instead: see (b).) The writer thread
+//     (Flat out, the loop is paced by the commit thread instead: see (b).) The commit thread
 //     commits concurrently, on the other core. WARMUP repeats run first, unmeasured (the JIT
 //     compiles the code in the first ones: this is the steady state of a run). Printed: wall
 //     time, and the thread's CPU time (Linux schedstat), which other processes taking the
 //     cores do not inflate.
 // (b) scalars/s ingested: INGEST_STEPS steps (1M scalars) through the same path, puts divided
 //     by the time from the first put until `await writer.flush()` resolves, i.e. until the
-//     writer thread has committed every batch to SQLite. The WAL checkpoint (SQLite copying the
-//     WAL into the database file, disk-bound) is left for when the writer thread is idle, here
+//     commit thread has committed every batch to SQLite. The WAL checkpoint (SQLite copying the
+//     WAL into the database file, disk-bound) is left for when the commit thread is idle, here
 //     the close() that follows, whose time is printed separately.
 // Each: median of its repeats (min–max). For reference, the put loop without a sink.
 {
@@ -180,7 +180,7 @@ console.log(
   report('  ns per putScalar without a log (in-memory only, wall)', `${fmt(median(bare), 1)} (${spread(bare, 1)})`);
   report('scalars/s ingested (first put → all committed)', `${fmt(median(rate))} (${spread(rate)})`, { text: '≥ 1,000,000', met: median(rate) >= 1e6 });
   report('  = steps (log rows) committed per second', fmt(median(rate) / PER_STEP));
-  report('  ns per putScalar in that flat-out loop (paced by the writer thread)', `${fmt(median(flatPut), 1)} (${spread(flatPut, 1)})`);
+  report('  ns per putScalar in that flat-out loop (paced by the commit thread)', `${fmt(median(flatPut), 1)} (${spread(flatPut, 1)})`);
   report('  then close(): the WAL checkpoint left to the end, thread exit (ms)', `${fmt(median(closeMs))} (${spread(closeMs)})`);
   report('  bytes on disk per scalar (after checkpoint)', fmt(median(diskPerScalar), 1));
 }
@@ -208,7 +208,7 @@ console.log(
 
 // ── 3. Replay and state at an iteration of a long run ───────────────────────────────────────
 // A LONG_STEPS-step run (PER_STEP scalars a step) is written once through EventStorage +
-// RunWriter (its write rate is printed: ingest at scale). Then:
+// LogAppender (its write rate is printed: ingest at scale). Then:
 // - replay events/s: replayRun over the whole run without a cache, events (scalars + steps)
 //   folded divided by its time; median of REPLAY_REPEATS.
 // - state at iteration N, cold: the first replayRun(untilIter: N, cache) with an empty snapshot

@@ -6,7 +6,7 @@
  *   (b) SimpleTrainer, no hooks, no log
  *   (c) SimpleTrainer + IterationTimer + LRScheduler + PeriodicWriter(JSONWriter, 20) + the
  *       durable SQLite log of every scalar (durability 'step'); as by default, the JSON writer
- *       runs on the log's writer thread (`--writer-thread main` keeps it on the training thread)
+ *       runs on the log's commit thread (`--writer-thread main` keeps it on the training thread)
  * and the overhead (c − a) per step. Target: ≤ 10 µs.
  *
  * How a figure is made. A step takes ~30 µs and this machine is shared: its speed drifts by 2×
@@ -20,7 +20,7 @@
  * right after a forced minor GC (hence `--expose-gc`), so no scavenge falls inside one: the time
  * of GC is left out of both loops, and the heap each allocates per step is printed beside, to
  * show they pay alike for it (the trainer allocates slightly less). Windows before step
- * STEPS/5 are dropped (JIT warm-up), and in (c) those before the log's writer thread is up (its
+ * STEPS/5 are dropped (JIT warm-up), and in (c) those before the log's commit thread is up (its
  * start, ~0.4 s under tsx, overlaps the first steps). The µs/step printed are median windows.
  * (CPU-time counters are not printed: on this kernel they advance in 4 ms ticks, coarser than a
  * window.)
@@ -159,7 +159,7 @@ async function paired(parts: readonly Part[], tag: string, into: Pairs): Promise
   t.register(
     new CallbackHook({
       beforeTrain: (tr) => {
-        const writer = tr.runWriter;
+        const writer = tr.appender;
         if (writer !== null) {
           ready = false;
           void writer.ready().then(() => (ready = true));

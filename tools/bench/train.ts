@@ -16,7 +16,7 @@
  * run and train WINDOW steps of (a) (its own model, optimizer and batches), timed apart. Each
  * window of (b) or (c) is paired with the mean of the (a) windows either side of it; b/a and c/a are medians
  * of the paired ratios, and b/c = (b/a) / (c/a). Windows in the first fifth of a run are
- * dropped (warm-up). The time (b) and (c) spend starting (the log's writer thread, fit's
+ * dropped (warm-up). The time (b) and (c) spend starting (the log's commit thread, fit's
  * setup) is one-time and left out of the windows; the log's start overlaps training anyway.
  * A control run puts a second copy of the hand loop where the trainer runs and reads it the
  * same way: identical code should read 1.000, and what it reads instead is the method's

@@ -1,5 +1,5 @@
 /**
- * The log's writer thread: drains the ring and commits batches to SQLite. Every batch is one
+ * The log's commit thread: drains the ring and commits batches to SQLite. Every batch is one
  * row, so a reader never sees half a step; when the trainer runs ahead, all batches waiting in
  * the ring are committed in one transaction (group commit), inserted many rows per statement
  * straight from the ring's memory, which is how ingest keeps up with a training thread that
@@ -24,8 +24,8 @@ import {
   CTRL_USED,
   RingConsumer,
 } from './ring-buffer.js';
-import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
-import type { LogProjections } from './log-projections.js';
+import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type CommitThreadData } from './commit-protocol.js';
+import { loadCommitObserver, type CommitObserver } from './commit-observer.js';
 import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum } from './row-checksum.js';
 
 /** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
@@ -37,18 +37,16 @@ const POLL_GAP_MS = 5;
 const COLUMNS = 5;
 /** Rows per INSERT statement at most (powers of two below it cover the rest of a group). */
 const MAX_ROWS_PER_INSERT = 64;
-const data = workerData as WriterWorkerData;
+const data = workerData as CommitThreadData;
 /** Least time between commits: the `groupMs` asked for, else a millisecond. */
 const GROUP_MS = data.groupMs > 0 ? data.groupMs : 1;
 const ring = new RingConsumer({ sab: data.sab, capacity: data.capacity });
 const ctrl = ring.ctrl;
 
-/** Metric writers run here as projections of the log, if the run asked for any. */
-async function loadProjections(): Promise<LogProjections | null> {
-  if (data.projections.length === 0) return null;
-  // Loaded only when needed: it brings the log reader (for resumes) and the writers' modules.
-  const { LogProjections } = await import('./log-projections.js');
-  return LogProjections.load(data.projections, {
+/** The run's commit observer (metric-writer projections), if it asked for one. */
+async function loadObserver(): Promise<CommitObserver | null> {
+  if (data.observer === null) return null;
+  return loadCommitObserver(data.observer, {
     path: data.path,
     runId: data.runId,
     names: data.names,
@@ -60,7 +58,7 @@ async function loadProjections(): Promise<LogProjections | null> {
   });
 }
 
-function run(projections: LogProjections | null): void {
+function run(observer: CommitObserver | null): void {
   let db: Database.Database;
   try {
     db = new Database(data.path, { fileMustExist: true });
@@ -97,7 +95,7 @@ function run(projections: LogProjections | null): void {
   const heartbeat = db.prepare('UPDATE writer_leases SET heartbeat = ? WHERE run_id = ? AND pid = ?');
   let lastBeat = 0;
   const beat = (): void => {
-    // The lease tells other processes this run has a live writer (see writer-lease.ts).
+    // The lease tells other processes this run has a live writer (see run-lease.ts).
     const now = Date.now();
     if (now - lastBeat < 2000) return;
     lastBeat = now;
@@ -193,11 +191,11 @@ function run(projections: LogProjections | null): void {
   });
 
   /**
-   * Folds the drained batches into the projections, which write at write points (before the
-   * commit: a crash between leaves lines past the committed cursor, dropped on resume) and give
-   * the bodies to commit in their place.
+   * Hands the drained batches to the observer, which may give bodies to commit in their place
+   * (projections write files at write points here, before the commit: a crash between leaves
+   * lines past the committed cursor, dropped on resume).
    */
-  const project = (p: LogProjections): void => {
+  const project = (p: CommitObserver): void => {
     replaced.length = count;
     replaced.fill(null);
     // Names travel after the batch that first uses them, in the same hand-over.
@@ -270,7 +268,7 @@ function run(projections: LogProjections | null): void {
     }
     count = 0;
     const bytes = ring.drain(collect);
-    if (projections !== null) project(projections);
+    if (observer !== null) project(observer);
     try {
       commit(count);
       uncheckpointed = true;
@@ -288,7 +286,7 @@ function run(projections: LogProjections | null): void {
         ring.release(ring.drain(() => {}));
       }
       db.close();
-      projections?.close();
+      observer?.close();
       return;
     }
     lastCommit = performance.now();
@@ -307,12 +305,12 @@ function run(projections: LogProjections | null): void {
   }
   if (uncheckpointed) checkpoint();
   db.close();
-  projections?.close();
+  observer?.close();
 }
 
-let loaded: LogProjections | null = null;
+let loaded: CommitObserver | null = null;
 try {
-  loaded = await loadProjections();
+  loaded = await loadObserver();
 } catch (e) {
   ring.setError((e as Error).message);
 }

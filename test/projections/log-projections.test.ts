@@ -10,7 +10,7 @@ import { JSONWriter } from '../../src/writers/json-writer.js';
 import { CSVWriter } from '../../src/writers/csv-writer.js';
 import { TensorBoardWriter } from '../../src/writers/tensorboard-writer.js';
 import { CommonMetricPrinter } from '../../src/writers/common-metric-printer.js';
-import { replayWriters } from '../../src/writers/replay-writers.js';
+import { replayWriters } from '../../src/projections/replay-writers.js';
 import { LogFile } from '../../src/log/log-file.js';
 import { LogWriteError, ProjectionWriteError } from '../../src/log/log-errors.js';
 import { decodeBatch } from '../../src/log/batch-codec.js';
@@ -18,7 +18,7 @@ import { replayRun } from '../../src/log/replay.js';
 import { memoryLogger } from '../../src/util/logger.js';
 import type { TrainEvent } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
-import { ProbeWriter } from './fixtures/probe-writer.js';
+import { ProbeWriter } from './probe-writer.js';
 import { readEventFile } from '../../src/writers/tensorboard/event-file-reader.js';
 
 /** Deterministic metrics: two runs of it put the same values at the same iterations. */
@@ -43,12 +43,12 @@ function writers(dir: string) {
   return [new JSONWriter(join(dir, 'metrics.json')), new CSVWriter(join(dir, 'metrics.csv')), new TensorBoardWriter(join(dir, 'tb'), { fileName: 'events' })];
 }
 
-test("writers with a spec run on the log's writer thread and write what a replay of the log writes, byte for byte", async () => {
+test("writers with a spec run on the log's commit thread and write what a replay of the log writes, byte for byte", async () => {
   const dir = tempDir();
   const t = new Curve({ log: join(dir, 'log.sqlite') });
   const ws = writers(join(dir, 'live'));
   const onThread: boolean[] = [];
-  t.register(new PeriodicWriter(ws, 20), new CallbackHook({ beforeTrain: (tr) => ws.forEach((w) => onThread.push(tr.runWriter!.projects(w.id))) }));
+  t.register(new PeriodicWriter(ws, 20), new CallbackHook({ beforeTrain: (tr) => ws.forEach((w) => onThread.push(tr.runsOnCommitThread(w.id))) }));
   await t.train(0, 130);
   assert.deepEqual(onThread, [true, true, true]);
 
@@ -72,7 +72,7 @@ test("writers with a spec run on the log's writer thread and write what a replay
   assert.deepEqual(cursors.filter((e) => e.data.writer === ws[0]!.id).map((e) => e.data.iter), [19, 39, 59, 79, 99, 119, 129]);
 });
 
-test("on the log's writer thread a writer sees the state of its write point, as on the training thread", async () => {
+test("on the log's commit thread a writer sees the state of its write point, as on the training thread", async () => {
   const out: Record<string, string> = {};
   for (const thread of ['main', 'log'] as const) {
     const dir = tempDir();
@@ -102,7 +102,7 @@ test('a writer without a spec, and every writer of a trainer without a log, runs
   const printer = new CommonMetricPrinter(40, { logger });
   t.register(
     new PeriodicWriter([printer, new JSONWriter(join(dir, 'a.json'))], 10),
-    new CallbackHook({ afterStep: (tr) => { if (tr.iter === 9) seen.push(logger.lines.length, Number(tr.runWriter!.projects(printer.id))); } }),
+    new CallbackHook({ afterStep: (tr) => { if (tr.iter === 9) seen.push(logger.lines.length, Number(tr.runsOnCommitThread(printer.id))); } }),
   );
   await t.train(0, 40);
   assert.deepEqual(seen, [1, 0], 'the printer printed at iteration 9, synchronously');
@@ -127,7 +127,7 @@ test("flush() returns once the writers on the log's thread have written everythi
       // Step 29's batch, with its write point, was handed over when step 29 ended.
       beforeStep: async (tr) => {
         if (tr.iter !== 30) return;
-        await tr.runWriter!.flush();
+        await tr.appender!.flush();
         const lines = readFileSync(join(dir, 'metrics.json'), 'utf8').trim().split('\n');
         last.push((JSON.parse(lines.at(-1)!) as { iteration: number }).iteration);
       },
@@ -137,7 +137,7 @@ test("flush() returns once the writers on the log's thread have written everythi
   assert.deepEqual(last, [29]);
 });
 
-test("a writer that fails on the log's writer thread fails the run with ProjectionWriteError at the next write point, and the log keeps every step", async () => {
+test("a writer that fails on the log's commit thread fails the run with ProjectionWriteError at the next write point, and the log keeps every step", async () => {
   const dir = tempDir();
   const blocked = join(dir, 'metrics.json');
   mkdirSync(blocked); // a directory where the file should go: opening it fails
@@ -145,7 +145,7 @@ test("a writer that fails on the log's writer thread fails the run with Projecti
   t.register(
     new PeriodicWriter([new JSONWriter(blocked)], 10),
     // Once the write point of step 9 is processed, its failure is known.
-    new CallbackHook({ beforeStep: async (tr) => { if (tr.iter === 10) await tr.runWriter!.flush(); } }),
+    new CallbackHook({ beforeStep: async (tr) => { if (tr.iter === 10) await tr.appender!.flush(); } }),
   );
   const err = await t.train(0, 2000).then(
     () => assert.fail('train() should reject'),
@@ -167,7 +167,7 @@ test("a writer that fails on the log's writer thread fails the run with Projecti
   assert.equal(events(join(dir, 'log.sqlite')).filter((e) => e.type === 'write-point').length, 0);
 });
 
-test("a writer that fails at the last write, on the log's writer thread, fails train() and the run is recorded as failed", async () => {
+test("a writer that fails at the last write, on the log's commit thread, fails train() and the run is recorded as failed", async () => {
   const dir = tempDir();
   const blocked = join(dir, 'metrics.json');
   mkdirSync(blocked);
@@ -185,7 +185,7 @@ test("a writer that fails at the last write, on the log's writer thread, fails t
   assert.match(String(state.info.statusDetail), /metrics\.json/);
 });
 
-test("a writer of your own with a spec runs on the log's writer thread, and a resumed run continues it from its cursor in the rebuilt state", async () => {
+test("a writer of your own with a spec runs on the log's commit thread, and a resumed run continues it from its cursor in the rebuilt state", async () => {
   const dir = tempDir();
   const path = join(dir, 'probe.jsonl');
   const logPath = join(dir, 'log.sqlite');
@@ -215,13 +215,13 @@ test("a writer of your own with a spec runs on the log's writer thread, and a re
   ]);
 });
 
-test("a writer the log's writer thread cannot build fails the run's first step with LogWriteError naming it", async () => {
+test("a writer the log's commit thread cannot build fails the run's first step with LogWriteError naming it", async () => {
   const dir = tempDir();
   const probe = new ProbeWriter(join(dir, 'probe.jsonl'));
   // A spec that points at a class the module does not export.
   const broken = Object.assign(Object.create(probe) as ProbeWriter, { spec: () => ({ ...probe.spec(), exportName: 'NoSuchWriter' }) });
   const t = new Curve({ log: join(dir, 'log.sqlite') });
-  t.register(new PeriodicWriter([broken], 10), new CallbackHook({ beforeTrain: (tr) => tr.runWriter!.ready() }));
+  t.register(new PeriodicWriter([broken], 10), new CallbackHook({ beforeTrain: (tr) => tr.appender!.ready() }));
   await assert.rejects(t.train(0, 20), (e: unknown) => {
     const cause = e instanceof HookError ? e.cause : e;
     return cause instanceof LogWriteError && /exports no writer class named NoSuchWriter/.test(cause.message);

@@ -1,14 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DEFAULT_WIDTH, renderMetricChart } from './render-metric-chart.js';
+import { DEFAULT_WIDTH } from './render-metric-chart.js';
 import type { MetricChartSpec, MetricPanel, MetricSeries } from './metric-chart-spec.js';
 import { countNonFinite, downsampleM4 } from './downsample.js';
 import { trailingMedian } from './trailing-median.js';
 import { historyOf } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';
-import { startReplacement } from '../writers/keep-lines.js';
-import { markPlot } from '../cli/export-targets.js';
-import { writingTo } from '../cli/cli-errors.js';
 
 /** Options of `plotMetrics` beyond the smoothing window. */
 export interface PlotMetricsOptions {
@@ -57,30 +52,4 @@ export function metricChart(state: StorageState, panels: ReadonlyArray<readonly 
       }),
     ),
   };
-}
-
-/**
- * Renders curves of the given metrics (raw and smoothed) from a state to SVG or PNG: the chart
- * of `metricChart`.
- *
- * @example
- * ```ts
- * await plotMetrics(state, [['total_loss'], ['test/accuracy']], 'out/curves.png');
- * ```
- */
-export async function plotMetrics(state: StorageState, panels: ReadonlyArray<readonly string[]>, out: string, window = 20, options: PlotMetricsOptions = {}): Promise<string> {
-  const format = out.endsWith('.svg') ? 'svg' : 'png';
-  const bytes = markPlot(await renderMetricChart(metricChart(state, panels, window, options), format), format);
-  writingTo(out, () => {
-    mkdirSync(dirname(out), { recursive: true });
-    const r = startReplacement(out);
-    try {
-      writeFileSync(r.tmp, bytes);
-      r.commit();
-    } catch (e) {
-      r.abandon();
-      throw e;
-    }
-  });
-  return out;
 }

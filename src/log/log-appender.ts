@@ -14,36 +14,37 @@ import {
   RingProducer,
   createRing,
 } from './ring-buffer.js';
-import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type WriterWorkerData } from './writer-protocol.js';
+import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type CommitThreadData } from './commit-protocol.js';
 import type { TrainEvent, WritePointEvent } from '../events/train-event.js';
-import type { WriterSpec } from '../writers/metric-writer.js';
+import type { EventSink } from '../storage/event-sink.js';
+import type { CommitObserverSpec } from './commit-observer.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
 /**
  * How durable the log is, and what a crash can lose.
  *
- * - `'step'` (default): every step's batch is committed as soon as the writer thread gets it
+ * - `'step'` (default): every step's batch is committed as soon as the commit thread gets it
  *   (WAL, `synchronous=NORMAL`). A killed process loses only batches still in the hand-off ring
  *   (in practice the step in progress: a commit takes microseconds, a step milliseconds). An OS
  *   crash or power cut can also lose the commits made since the last WAL checkpoint, which the
- *   writer thread runs at least every `checkpointEveryMs` (1 s) while there is something to
+ *   commit thread runs at least every `checkpointEveryMs` (1 s) while there is something to
  *   fold in, and whenever the WAL passes `walMaxBytes` (16 MiB).
  * - `{ groupMs: N }`: commits at most every N ms. A killed process loses at most the last N ms
  *   of steps; cheaper on slow disks.
  * - `'fsync'`: every commit is fsynced (`synchronous=FULL`): also survives power loss, at the
- *   price of one fsync per commit on the writer thread.
+ *   price of one fsync per commit on the commit thread.
  *
  * Whatever the mode, `flush()` / `flushSync()` return once everything appended before them is
  * committed; checkpoints call it, so a checkpoint never refers to metrics the log lost.
  */
 export type Durability = 'step' | 'fsync' | { readonly groupMs: number };
 
-export interface RunWriterOptions {
+export interface LogAppenderOptions {
   readonly durability?: Durability;
   /** Size of the hand-off ring; bounds what a crash can lose and the memory used. Default 8 MiB. */
   readonly ringBytes?: number;
   /**
-   * PRAGMAs run on the writer thread's connection after it opens, e.g. `max_page_count = 100`
+   * PRAGMAs run on the commit thread's connection after it opens, e.g. `max_page_count = 100`
    * to cap the log's size (used to test a full disk).
    */
   readonly pragmas?: readonly string[];
@@ -55,30 +56,23 @@ export interface RunWriterOptions {
   readonly walMaxBytes?: number;
   /**
    * Committed steps reach the database file (and survive a power cut) at most this long after
-   * their commit: the writer thread checkpoints when this long has passed since its last
+   * their commit: the commit thread checkpoints when this long has passed since its last
    * checkpoint. Default 1000 ms.
    */
   readonly checkpointEveryMs?: number;
   /**
-   * Metric writers to run on the writer thread, as projections of the log: they write at the
-   * `write-point` events appended by `writePoint`, off the training thread (PeriodicWriter
-   * does this for writers that have a `spec()`).
+   * A module the commit thread loads to see each batch before it commits: the trainer passes
+   * `projectionObserver(specs)` here so metric writers run as projections of the log, writing at
+   * the `write-point` events appended by `writePoint`, off the training thread.
    */
-  readonly projections?: readonly WriterSpec[];
-}
-
-/** What storage needs from a log: the live EventStorage appends through this. */
-export interface EventSink {
-  scalar(name: string, smoothingHint: boolean, iter: number, value: number): void;
-  step(iter: number, wallTime: number): void;
-  event(e: TrainEvent): void;
+  readonly observer?: CommitObserverSpec | null;
 }
 
 /** Bytes reserved in the ring at a time for the records of a batch (a step of ~14 scalars). */
 const RESERVE_BLOCK = 256;
 
 const fromSource = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(`./log-writer-worker${fromSource ? '.ts' : '.js'}`, import.meta.url).href;
+const workerUrl = new URL(`./commit-thread${fromSource ? '.ts' : '.js'}`, import.meta.url).href;
 // The worker starts from a small bootstrap: under tsx (running from source) it registers tsx's
 // loader in the thread first, and any failure to load is reported through the shared control
 // block, which the training thread reads without needing its event loop to run.
@@ -89,7 +83,7 @@ const { workerData } = require('node:worker_threads');
   await import(${JSON.stringify(workerUrl)});
 })().catch((e) => {
   const ctrl = new Int32Array(workerData.sab, 0, 16);
-  const text = Buffer.from('log writer thread failed to start: ' + (e && e.stack || e));
+  const text = Buffer.from('log commit thread failed to start: ' + (e && e.stack || e));
   new Uint8Array(workerData.sab, 64, 4096).set(text.subarray(0, 4096));
   Atomics.store(ctrl, ${CTRL_ERROR_LENGTH}, Math.min(4096, text.length));
   Atomics.store(ctrl, ${CTRL_ERROR}, 1);
@@ -99,7 +93,7 @@ const { workerData } = require('node:worker_threads');
 
 /**
  * Waits until `ctrl[index]` may have changed from `value` (woken by Atomics.notify), or 20 ms.
- * Atomics.waitAsync alone does not keep the event loop alive: if the writer thread is gone
+ * Atomics.waitAsync alone does not keep the event loop alive: if the commit thread is gone
  * (it exits after failing to open the log), the process would exit with the wait pending. The
  * timer keeps it alive, and bounds a wait whose wake-up was missed.
  */
@@ -113,7 +107,7 @@ async function waitFor(ctrl: Int32Array, index: number, value: number): Promise<
 
 /**
  * Appends one run's events to the log from the training thread. Encoding happens here (a few
- * tens of nanoseconds per scalar); SQLite commits happen on a writer thread fed through a
+ * tens of nanoseconds per scalar); SQLite commits happen on a commit thread fed through a
  * shared-memory ring, so the training thread never waits for the disk.
  *
  * Obtain one from `LogFile.createRun` or `LogFile.appendToRun`.
@@ -127,7 +121,7 @@ async function waitFor(ctrl: Int32Array, index: number, value: number): Promise<
  * await w.close();
  * ```
  */
-export class RunWriter implements EventSink {
+export class LogAppender implements EventSink {
   readonly runId: number;
   readonly #producer: RingProducer;
   readonly #worker: Worker;
@@ -154,9 +148,7 @@ export class RunWriter implements EventSink {
   };
   #nextSeq: number;
   #closed = false;
-  /** Ids of the writers running on the writer thread. */
-  readonly #projected: ReadonlySet<string>;
-  /** Where the writer thread reports a failed projection (null without projections). */
+  /** Where the commit thread reports a failed projection (null without projections). */
   #errors: MessagePort | null = null;
   #projectionError: ProjectionWriteError | null = null;
   /** The last write-point event and its encoding: the same one is appended every period. */
@@ -164,7 +156,7 @@ export class RunWriter implements EventSink {
   #pointBytes: Uint8Array | null = null;
 
   /** @internal Use LogFile.createRun / appendToRun. */
-  constructor(path: string, runId: number, nextSeq: number, names: readonly string[], options: RunWriterOptions = {}) {
+  constructor(path: string, runId: number, nextSeq: number, names: readonly string[], options: LogAppenderOptions = {}) {
     this.runId = runId;
     this.#nextSeq = nextSeq;
     this.#names = new Map(names.map((n, i) => [n, i]));
@@ -189,13 +181,12 @@ export class RunWriter implements EventSink {
     const ring = createRing(options.ringBytes ?? 8 << 20);
     this.#producer = new RingProducer(ring);
     Atomics.store(this.#producer.ctrl, CTRL_COMMITTED_SEQ, nextSeq);
-    const specs = options.projections ?? [];
-    this.#projected = new Set(specs.map((w) => w.id));
-    // Projected writers report failures on a port the training thread can read synchronously.
-    const channel = specs.length > 0 ? new MessageChannel() : null;
+    const observer = options.observer ?? null;
+    // An observer reports failures on a port the training thread can read synchronously.
+    const channel = observer !== null ? new MessageChannel() : null;
     this.#errors = channel?.port1 ?? null;
     this.#errors?.unref();
-    const data: WriterWorkerData = {
+    const data: CommitThreadData = {
       path,
       runId,
       sab: ring.sab,
@@ -205,7 +196,7 @@ export class RunWriter implements EventSink {
       walMaxBytes,
       checkpointEveryMs,
       groupMs,
-      projections: specs,
+      observer,
       names,
       errorPort: channel?.port2 ?? null,
     };
@@ -218,13 +209,13 @@ export class RunWriter implements EventSink {
     // a run's metrics are never dropped silently.
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.on('error', (e) => {
-      this.#failWith(`log writer thread crashed: ${e.message}`);
+      this.#failWith(`log commit thread crashed: ${e.message}`);
     });
     process.once('exit', this.#onExit);
   }
 
   /**
-   * Resolves once the writer thread has opened the log and commits (appends need not wait for
+   * Resolves once the commit thread has opened the log and commits (appends need not wait for
    * it: they queue in the ring); rejects with LogWriteError if it could not.
    *
    * @example
@@ -240,7 +231,7 @@ export class RunWriter implements EventSink {
   }
 
   /**
-   * @internal Whether the writer thread sleeps until the training thread wakes it (between slow
+   * @internal Whether the commit thread sleeps until the training thread wakes it (between slow
    * steps, or when idle) rather than polling.
    */
   get writerAsleep(): boolean {
@@ -316,7 +307,7 @@ export class RunWriter implements EventSink {
     if (at >= 0) writeScalarRecord(this.#producer.view, at, id, smoothingHint, iter, value);
   }
 
-  /** Records the end of step `iter`; the batch of this step is handed to the writer thread. */
+  /** Records the end of step `iter`; the batch of this step is handed to the commit thread. */
   step(iter: number, wallTime: number): void {
     const at = this.#record(STEP_RECORD_BYTES);
     if (at >= 0) writeStepRecord(this.#producer.view, at, iter, wallTime);
@@ -348,19 +339,7 @@ export class RunWriter implements EventSink {
   }
 
   /**
-   * Whether the writer with this id runs on the writer thread (see `RunWriterOptions.projections`).
-   *
-   * @example
-   * ```ts
-   * trainer.runWriter?.projects('json:out/metrics.json'); // true while it runs there
-   * ```
-   */
-  projects(writerId: string): boolean {
-    return this.#projected.has(writerId);
-  }
-
-  /**
-   * Appends a `write-point` event: the writer thread writes the writers it names with the state
+   * Appends a `write-point` event: the commit thread writes the writers it names with the state
    * up to here and records their cursors in its place. Pass the same event object every time:
    * its encoding is reused (this runs every write period, on the training thread).
    *
@@ -384,7 +363,7 @@ export class RunWriter implements EventSink {
   }
 
   /**
-   * The error of a metric writer that failed on the writer thread, if one did (a cheap check:
+   * The error of a metric writer that failed on the commit thread, if one did (a cheap check:
    * one atomic load while none has).
    *
    * @example
@@ -396,7 +375,7 @@ export class RunWriter implements EventSink {
   projectionError(): ProjectionWriteError | null {
     if (this.#projectionError === null && Atomics.load(this.#producer.ctrl, CTRL_PROJECTION_ERROR) !== 0) {
       const m = this.#errors === null ? undefined : receiveMessageOnPort(this.#errors);
-      this.#projectionError = new ProjectionWriteError(m === undefined ? 'a metric writer on the log writer thread failed' : String(m.message));
+      this.#projectionError = new ProjectionWriteError(m === undefined ? 'a metric writer on the log commit thread failed' : String(m.message));
     }
     return this.#projectionError;
   }
@@ -434,7 +413,7 @@ export class RunWriter implements EventSink {
     p.end(BATCH_HEADER_BYTES + this.#batchBytes);
     this.#batchOpen = false;
     this.#limit = -1;
-    // The names this batch uses go in the same hand-over, so the writer thread commits them in
+    // The names this batch uses go in the same hand-over, so the commit thread commits them in
     // the same transaction: a reader never sees a batch whose names are missing.
     if (this.#newNames.length > 0) this.#sendNames();
     p.publish();
@@ -533,7 +512,7 @@ export class RunWriter implements EventSink {
   }
 
   /**
-   * Commits what is pending and stops the writer thread. Throws `LogWriteError` if anything
+   * Commits what is pending and stops the commit thread. Throws `LogWriteError` if anything
    * could not be committed.
    */
   async close(): Promise<void> {
@@ -553,7 +532,7 @@ export class RunWriter implements EventSink {
     Atomics.notify(ctrl, CTRL_USED);
     this.#worker.ref();
     await this.#exited;
-    // Writers on the writer thread write last at close: their failure fails the close.
+    // Writers on the commit thread write last at close: their failure fails the close.
     error ??= this.projectionError();
     this.#errors?.close();
     if (error) throw error;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { runCli } from '../../src/cli/main.js';
-import { metricChart, POINTS_PER_PIXEL } from '../../src/plot/plot-metrics.js';
+import { metricChart, POINTS_PER_PIXEL } from '../../src/plot/metric-chart.js';
 import { tempDir } from '../helpers.js';
 import { medianOracle } from './median-oracle.js';
 

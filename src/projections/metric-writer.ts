@@ -36,7 +36,7 @@ export interface MetricWriter {
   close(): void;
   /**
    * How to build this writer on another thread, if it can run there. A writer with a spec runs
-   * on the log's writer thread when its PeriodicWriter's trainer has a log (see PeriodicWriter):
+   * on the log's commit thread when its PeriodicWriter's trainer has a log (see PeriodicWriter):
    * it is then a projection of the log, off the training thread. Only a writer whose `write`
    * returns no events can have one (events it returned could not reach the live storage).
    */
@@ -63,7 +63,7 @@ export interface WriterSpec {
 
 /**
  * Whether a writer's position changed across a write: only then is a `writer-cursor` recorded
- * (by PeriodicWriter on the training thread, by LogProjections on the log's writer thread).
+ * (by PeriodicWriter on the training thread, by LogProjections on the log's commit thread).
  *
  * @example
  * ```ts

@@ -1,11 +1,12 @@
-import { BatchEncoder, jsonReviver, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, TAG_JSON, TAG_SCALAR_RAW, TAG_SCALAR_SMOOTHED, TAG_STEP } from './batch-codec.js';
-import { LogCorruptError } from './log-errors.js';
-import { LogFile } from './log-file.js';
-import { replayRun } from './replay.js';
+import { BatchEncoder, jsonReviver, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, TAG_JSON, TAG_SCALAR_RAW, TAG_SCALAR_SMOOTHED, TAG_STEP } from '../log/batch-codec.js';
+import { LogCorruptError } from '../log/log-errors.js';
+import { LogFile } from '../log/log-file.js';
+import { replayRun } from '../log/replay.js';
 import { StateFold } from '../storage/evolve.js';
 import { initialState } from '../storage/storage-state.js';
 import type { ResumedData, RunStartedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
-import { cursorMoved, type MetricWriter, type WriterSpec } from '../writers/metric-writer.js';
+import { cursorMoved, type MetricWriter, type WriterSpec } from './metric-writer.js';
+import type { CommitObserver, CommitObserverContext, CommitObserverSpec } from '../log/commit-observer.js';
 
 const textDecoder = new TextDecoder();
 
@@ -13,7 +14,7 @@ const textDecoder = new TextDecoder();
 const MAX_PENDING = 4096;
 
 /**
- * Metric writers run as projections of the log, on the log's writer thread: every batch handed
+ * Metric writers run as projections of the log, on the log's commit thread: every batch handed
  * to that thread is folded here by the reducer the training thread uses (`StateFold`), and at
  * each `write-point` record the writers it names write the state folded up to it, exactly what
  * they would have seen on the training thread at that point. The write point is then replaced,
@@ -34,7 +35,7 @@ const MAX_PENDING = 4096;
  * p.close();
  * ```
  */
-export class LogProjections {
+export class LogProjections implements CommitObserver {
   readonly #writers: ReadonlyMap<string, MetricWriter>;
   readonly #path: string;
   readonly #runId: number;
@@ -192,7 +193,7 @@ export class LogProjections {
     try {
       for (const id of ids) {
         const w = this.#writers.get(id);
-        if (w === undefined) throw new Error(`no writer ${JSON.stringify(id)} runs on the log's writer thread`);
+        if (w === undefined) throw new Error(`no writer ${JSON.stringify(id)} runs on the log's commit thread`);
         const before = w.cursor();
         const events = w.write(state);
         if (events && events.length > 0) throw new Error(`writer ${id} returned events to record; a writer that records events must run on the training thread (give it no spec())`);
@@ -244,7 +245,7 @@ export class LogProjections {
   #fail(e: unknown): void {
     if (this.#failed) return;
     this.#failed = true;
-    this.#onError(`a metric writer on the log's writer thread failed: ${(e as Error)?.message ?? String(e)}`);
+    this.#onError(`a metric writer on the log's commit thread failed: ${(e as Error)?.message ?? String(e)}`);
   }
 
   /** Closes every writer (after the last batch). */
@@ -259,12 +260,23 @@ export class LogProjections {
   }
 }
 
-export interface LogProjectionsOptions {
-  /** The log file (read on resume). */
-  readonly path: string;
-  readonly runId: number;
-  /** Metric names the run already defined, by id. */
-  readonly names: readonly string[];
-  /** Called once, with the first writer error. */
-  readonly onError: (message: string) => void;
+/** What the projections are told about the run (the commit thread's context). */
+export type LogProjectionsOptions = CommitObserverContext;
+
+/**
+ * The commit-observer spec that runs these writers as projections on the log's commit thread
+ * (what the trainer passes as `LogAppenderOptions.observer`), or null for no writers.
+ *
+ * @example
+ * ```ts
+ * log.createRun({ name: 'r' }, { observer: projectionObserver([new JSONWriter('out/m.json').spec()]) });
+ * ```
+ */
+export function projectionObserver(specs: readonly WriterSpec[]): CommitObserverSpec | null {
+  return specs.length === 0 ? null : { module: import.meta.url, exportName: 'loadLogProjections', args: specs };
+}
+
+/** @internal The commit thread's entry point (see projectionObserver). */
+export async function loadLogProjections(args: unknown, context: CommitObserverContext): Promise<LogProjections> {
+  return LogProjections.load(args as readonly WriterSpec[], context);
 }

@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { WriterSpec } from '../writers/metric-writer.js';
+import type { CommitObserverSpec } from './commit-observer.js';
 /**
- * Messages from a run's writer (training thread) to the log's writer thread, carried by the ring.
+ * Messages from a run's writer (training thread) to the log's commit thread, carried by the ring.
  * Kept in one place so both ends agree on the bytes.
  */
 export const MSG_BATCH = 1;
@@ -12,8 +12,8 @@ export const BATCH_HEADER_BYTES = 17;
 /** Bytes of a name message header: u8 kind, u32 id (the UTF-8 name follows). */
 export const NAME_HEADER_BYTES = 5;
 
-/** What the writer thread is started with. */
-export interface WriterWorkerData {
+/** What the commit thread is started with. */
+export interface CommitThreadData {
   readonly path: string;
   readonly runId: number;
   readonly sab: SharedArrayBuffer;
@@ -26,8 +26,8 @@ export interface WriterWorkerData {
   readonly walMaxBytes: number;
   /** Checkpoint at least this often while commits are waiting to be folded in. */
   readonly checkpointEveryMs: number;
-  /** Metric writers to run on the thread as projections of the log (see LogProjections). */
-  readonly projections: readonly WriterSpec[];
+  /** The module that sees each batch before it commits (metric-writer projections), if any. */
+  readonly observer: CommitObserverSpec | null;
   /** Names the run already defined, by id (a resumed run). */
   readonly names: readonly string[];
   /** Where the thread reports a failed projection (the training thread reads it synchronously). */
