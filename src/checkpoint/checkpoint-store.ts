@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors/index.js';
 import { CheckpointCorruptError, CheckpointMismatchError, CheckpointNotFoundError } from './checkpoint-errors.js';
+import { processIsAlive } from '../util/process-alive.js';
 import { MANIFEST_FILE, manifestProblem, type CheckpointManifest, type CheckpointModelKind } from './checkpoint-manifest.js';
 import { fsyncDirectory, syncAndDigestFile, writeFileDurable, type FileDigest } from './durable-fs.js';
 import { decodeWeightsInOrder, encodeNamedWeights, weightsFileProblem, type NamedWeight, type WeightsFileJson } from './named-weights.js';
@@ -262,7 +263,7 @@ export class CheckpointStore {
       if (match === null) continue;
       const [, name, kind, pidText] = match;
       const path = join(this.dir, entry);
-      if (inFlight.has(path) || (Number(pidText) !== process.pid && isProcessAlive(Number(pidText)))) continue;
+      if (inFlight.has(path) || (Number(pidText) !== process.pid && processIsAlive(Number(pidText)))) continue;
       const final = join(this.dir, name);
       if (kind === 'old' && NAME_PATTERN.test(name) && !existsSync(final) && inspectSync(path, name) !== undefined) {
         await rename(path, final);
@@ -630,17 +631,6 @@ function existsSync(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

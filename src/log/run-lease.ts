@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import { TrainledgerError } from '../errors/trainledger-error.js';
+import { processIsAlive } from '../util/process-alive.js';
 
 /** Heartbeats older than this mean the writer is gone (when its pid cannot be checked). */
 export const LEASE_TIMEOUT_SECONDS = 15;
@@ -21,15 +22,6 @@ export interface Lease {
   readonly heartbeat: number;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === 'EPERM';
-  }
-}
-
 /**
  * Whether a lease belongs to a live writer: on this host, by its pid; elsewhere, by its heartbeat.
  *
@@ -40,7 +32,7 @@ function pidAlive(pid: number): boolean {
  */
 export function leaseIsLive(lease: Lease | undefined, now = Date.now() / 1000): boolean {
   if (lease === undefined) return false;
-  if (lease.hostname === hostname()) return lease.pid === process.pid || pidAlive(lease.pid);
+  if (lease.hostname === hostname()) return lease.pid === process.pid || processIsAlive(lease.pid);
   return now - lease.heartbeat < LEASE_TIMEOUT_SECONDS;
 }
 
