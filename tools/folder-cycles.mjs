@@ -1,10 +1,19 @@
 #!/usr/bin/env node
-// Fails (exit 1) when two folders under src/ import each other, directly or through others.
-// The graph comes from the import/export statements themselves, so it needs no build.
+// Fails (exit 1) when two folders under src/ import each other, directly or through others, or
+// (with --max-lines N) when a source file is longer than N lines. The graph comes from the
+// import/export statements themselves, so it needs no build.
+//   node tools/folder-cycles.mjs [src] [--graph] [--max-lines 350]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
-const root = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'src');
+const argv = process.argv.slice(2);
+const maxLinesAt = argv.indexOf('--max-lines');
+const maxLines = maxLinesAt >= 0 ? Number(argv[maxLinesAt + 1]) : Infinity;
+if (maxLinesAt >= 0 && !(Number.isInteger(maxLines) && maxLines > 0)) {
+  console.error(`folder-cycles: --max-lines takes a positive whole number, got ${argv[maxLinesAt + 1]}`);
+  process.exit(2);
+}
+const root = resolve(argv.find((a, i) => !a.startsWith('--') && i !== maxLinesAt + 1) ?? 'src');
 
 /** The folder a file belongs to: its first path segment under src/ ('.' for src/index.ts). */
 function folderOf(file) {
@@ -22,8 +31,11 @@ function* sourceFiles(dir) {
 
 const specifier = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const edges = new Map(); // folder -> Map(folder -> example "file -> import")
+const tooLong = [];
 for (const file of sourceFiles(root)) {
   const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  if (lines > maxLines) tooLong.push(`${relative(root, file)} (${lines} lines)`);
   for (const m of text.matchAll(specifier)) {
     const spec = m[1] ?? m[2];
     if (!spec.startsWith('.')) continue;
@@ -71,9 +83,11 @@ for (const f of [...folders].sort()) if (!info.has(f)) visit(f);
 if (process.argv.includes('--graph')) {
   for (const [from, tos] of [...edges].sort()) console.log(`${from} -> ${[...tos.keys()].sort().join(', ')}`);
 }
+for (const file of tooLong) console.error(`folder-cycles: ${file} is longer than ${maxLines} lines: split it by responsibility`);
 if (cycles.length === 0) {
-  console.log(`folder-cycles: no cycle between the ${folders.size} folders of ${relative(process.cwd(), root) || '.'}`);
-  process.exit(0);
+  const limit = Number.isFinite(maxLines) ? `, no file over ${maxLines} lines` : '';
+  if (tooLong.length === 0) console.log(`folder-cycles: no cycle between the ${folders.size} folders of ${relative(process.cwd(), root) || '.'}${limit}`);
+  process.exit(tooLong.length === 0 ? 0 : 1);
 }
 for (const component of cycles) {
   console.error(`folder-cycles: these folders import each other: ${component.join(', ')}`);
