@@ -2,6 +2,7 @@ import { StateFold, SmoothingHintMismatchError } from './evolve.js';
 import { HistoryBuffer } from './history-buffer.js';
 import { initialState, type StorageState } from './storage-state.js';
 import { computeHistogram } from './histogram.js';
+import { MAX_PENDING, produceAt } from './produce-policy.js';
 import type { EventSink } from './event-sink.js';
 import type { TrainEvent } from '../events/train-event.js';
 import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
@@ -56,13 +57,6 @@ export interface ImageInput {
 }
 
 const MAX_ITER = 0xffffffff;
-/**
- * Events applied before the state is produced even if nobody reads it, or as many as the state
- * has metrics if that is more: bounds the samples buffered in the fold (16 bytes each) while
- * keeping the cost of producing a state (a copy of the metric table, O(metrics)) O(1) per event,
- * however wide the run.
- */
-const MAX_PENDING = 4096;
 
 function isIter(iter: number): boolean {
   return Number.isInteger(iter) && iter >= 0 && iter <= MAX_ITER;
@@ -148,7 +142,7 @@ export class EventStorage {
   readonly #fold: StateFold;
   /** Events applied to the fold since `#state` was produced. */
   #pending = 0;
-  /** `#pending` at which the state is produced unasked (see MAX_PENDING). */
+  /** `#pending` at which the state is produced unasked (see produce-policy). */
   #produceAt = MAX_PENDING;
   // Replaced by a ClosedSink on close().
   #sink: EventSink | null;
@@ -190,7 +184,7 @@ export class EventStorage {
   #produce(): void {
     this.#state = this.#fold.finish();
     this.#pending = 0;
-    this.#produceAt = Math.max(MAX_PENDING, this.#state.metrics.names.length);
+    this.#produceAt = produceAt(this.#state.metrics.names.length);
   }
 
   /** Counts an applied event, producing the state once enough wait (bounds buffered samples). */
