@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors/index.js';
-import { CheckpointCorruptError, CheckpointMismatchError, CheckpointNotFoundError } from './checkpoint-errors.js';
+import { CheckpointCorruptError, CheckpointMismatchError, CheckpointNotFoundError } from './errors.js';
 import { processIsAlive } from '../util/process-alive.js';
 import { MANIFEST_FILE, manifestProblem, type CheckpointManifest, type CheckpointModelKind } from './checkpoint-manifest.js';
 import { fsyncDirectory, syncAndDigestFile, writeFileDurable, type FileDigest } from './durable-fs.js';

@@ -1,4 +1,4 @@
-export * from './checkpoint-errors.js';
+export * from './errors.js';
 export { CheckpointStore } from './checkpoint-store.js';
 export type { CheckpointContent, CheckpointInfo, CheckpointModel, CheckpointTarget, CleanTempResult } from './checkpoint-store.js';
 export { MANIFEST_FILE } from './checkpoint-manifest.js';

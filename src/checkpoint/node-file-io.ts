@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ModelFileError } from './checkpoint-errors.js';
+import { ModelFileError } from './errors.js';
 import { writeFileDurable } from './durable-fs.js';
 
 /** File name of the model topology + weights manifest, as `tf.loadLayersModel` expects it. */

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { InvalidArgumentError } from '../errors/index.js';
-import { DatasetError } from './dataset-error.js';
+import { DatasetError } from './errors.js';
 import { Mulberry32, assertSeed, mixSeed, permutation } from './seeded-random.js';
 
 /** Pixels per MNIST image (28 × 28). */

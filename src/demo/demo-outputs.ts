@@ -1,14 +1,7 @@
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrainledgerError } from '../errors/trainledger-error.js';
 import { LogFile } from '../log/log-file.js';
-
-/** The demo would have to delete something it did not make. */
-export class DemoOutputNotOursError extends TrainledgerError {
-  constructor(path: string, why: string) {
-    super('ERR_DEMO_OUTPUT_NOT_OURS', `the demo will not delete ${path}: ${why}; choose another --out or remove it yourself`);
-  }
-}
+import { DemoOutputNotOursError } from './errors.js';
 
 /** Written into the demo's folder when it creates it: what a fresh run may delete. */
 const MARKER = '.trainledger-demo';
