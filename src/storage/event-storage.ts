@@ -1,34 +1,16 @@
-import { StateFold, SmoothingHintMismatchError } from './evolve.js';
-import { HistoryBuffer } from './history-buffer.js';
+import { SmoothingHintMismatchError } from './errors.js';
+import { StateFold } from './state-fold.js';
+import type { HistoryBuffer } from './history-buffer.js';
 import { initialState, type StorageState } from './storage-state.js';
 import { computeHistogram } from './histogram.js';
 import { MAX_PENDING, produceAt } from './produce-policy.js';
+import { checkIter, isIter, isWellFormed, notAName, notANumber, notAnIter, notWellFormed } from './put-arguments.js';
+import { ClosedSink } from './closed-sink.js';
+import { imagePixels, type ImageInput } from './image-input.js';
+import { historyOf, latestOf, latestWithSmoothingHintOf } from './state-queries.js';
 import type { EventSink } from './event-sink.js';
-import type { TrainEvent } from '../events/train-event.js';
-import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
-
-/** `history(name)` of a metric nobody put. */
-export class UnknownMetricError extends TrainledgerError {
-  constructor(name: string, known: readonly string[]) {
-    super(
-      'ERR_UNKNOWN_METRIC',
-      `no scalar named ${JSON.stringify(name)} has been put; known: ${known.length ? known.map((n) => JSON.stringify(n)).join(', ') : '(none)'}`,
-    );
-  }
-}
-
-/**
- * A put (or step, or append) on an EventStorage after it was closed: after the `train()` that
- * owned it returned. The run's outcome is already in the log; the event would be in neither.
- */
-export class StorageClosedError extends TrainledgerError {
-  constructor(what: string, iter: number, status: string | null) {
-    super(
-      'ERR_STORAGE_CLOSED',
-      `${what}: this EventStorage is closed: ${status === null ? `it was closed at iteration ${iter}` : `its run ended (${status}) at iteration ${iter}`}, so this would be recorded neither in its state nor in the log; expected puts from runStep or a hook, before train() settles`,
-    );
-  }
-}
+import { event, type TrainEvent } from '../events/train-event.js';
+import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
 export interface EventStorageOptions {
   /** Initial `iter` (detectron2's `EventStorage(start_iter)`). Default 0. */
@@ -46,76 +28,6 @@ export interface EventStorageOptions {
    * then builds no event object (two objects per put, every step, otherwise). Default: always.
    */
   readonly listening?: (() => boolean) | null;
-}
-
-/** A value that can be put as an image: HWC pixels, uint8 in [0, 255] or float in [0, 1]. */
-export interface ImageInput {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly data: Uint8Array | Float32Array | readonly number[];
-}
-
-const MAX_ITER = 0xffffffff;
-
-function isIter(iter: number): boolean {
-  return Number.isInteger(iter) && iter >= 0 && iter <= MAX_ITER;
-}
-
-function notAnIter(iter: number, what: string): InvalidArgumentError {
-  return new InvalidArgumentError(`${what} must be an integer iteration in [0, ${MAX_ITER}], got ${String(iter)}`);
-}
-
-function checkIter(iter: number, what: string): void {
-  if (!isIter(iter)) throw notAnIter(iter, what);
-}
-
-function notANumber(name: string, value: unknown): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `putScalar(${JSON.stringify(name)}) expects a number, got ${value === null ? 'null' : typeof value}${
-      typeof value === 'object' ? ' (read tensors once per step with await t.data(), then put the numbers)' : ''
-    }`,
-  );
-}
-
-/** String.prototype.isWellFormed (Node 20; not in the ES2022 lib this compiles against). */
-const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
-
-function notWellFormed(method: string, name: string): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `${method}: metric name ${JSON.stringify(name)} is not well-formed Unicode (it has a lone surrogate); expected a well-formed string, since the log stores names as UTF-8 and a lone surrogate would replay as U+FFFD`,
-  );
-}
-
-/** The name of the method that appends `e`, for an error message. */
-function putOf(e: TrainEvent): string {
-  if (e.type === 'histogram') return `putHistogram(${JSON.stringify(e.data.name)})`;
-  if (e.type === 'image') return `putImage(${JSON.stringify(e.data.name)})`;
-  return `append(${JSON.stringify(e.type)})`;
-}
-
-/**
- * The sink of a closed storage: every put, step and append reaches the sink before it changes
- * anything, so refusing them here costs the open storage's hot path nothing.
- */
-class ClosedSink implements EventSink {
-  constructor(
-    readonly iter: number,
-    readonly status: string | null,
-  ) {}
-  scalar(name: string): void {
-    throw new StorageClosedError(`putScalar(${JSON.stringify(name)})`, this.iter, this.status);
-  }
-  step(): void {
-    throw new StorageClosedError('step()', this.iter, this.status);
-  }
-  event(e: TrainEvent): void {
-    throw new StorageClosedError(putOf(e), this.iter, this.status);
-  }
-}
-
-function notAName(name: unknown): InvalidArgumentError {
-  return new InvalidArgumentError(`putScalar expects a non-empty metric name, got ${JSON.stringify(name)}`);
 }
 
 /**
@@ -252,7 +164,7 @@ export class EventStorage {
     this.#applied();
     // The event object exists only for a listener: the log and the fold take its fields.
     if (this.#onEvent !== null && (this.#listening === null || this.#listening())) {
-      this.#onEvent({ type: 'scalar', v: 1, data: { name: full, value, smoothingHint: hint, iter } });
+      this.#onEvent(event('scalar', { name: full, value, smoothingHint: hint, iter }));
     }
   }
 
@@ -279,7 +191,7 @@ export class EventStorage {
    */
   putHistogram(name: string, values: ArrayLike<number>, bins = 1000): void {
     const full = this.#prefix === '' ? name : this.#prefix + name;
-    this.append({ type: 'histogram', v: 1, data: { name: full, iter: this.iter, ...computeHistogram(values, bins) } });
+    this.append(event('histogram', { name: full, iter: this.iter, ...computeHistogram(values, bins) }));
   }
 
   /**
@@ -291,19 +203,10 @@ export class EventStorage {
    * ```
    */
   putImage(name: string, image: ImageInput): void {
-    const { height, width, channels, data } = image;
-    if (![1, 3, 4].includes(channels) || !(height > 0) || !(width > 0) || data.length !== height * width * channels) {
-      throw new InvalidArgumentError(
-        `putImage(${JSON.stringify(name)}) expects HWC data of height×width×channels (channels 1, 3 or 4) = ${height}×${width}×${channels}, got ${data.length} values`,
-      );
-    }
-    const bytes = data instanceof Uint8Array ? data : Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+    const pixels = imagePixels(name, image);
     const full = this.#prefix === '' ? name : this.#prefix + name;
-    this.append({
-      type: 'image',
-      v: 1,
-      data: { name: full, iter: this.iter, height, width, channels, pixels: Buffer.from(bytes).toString('base64') },
-    });
+    const { height, width, channels } = image;
+    this.append(event('image', { name: full, iter: this.iter, height, width, channels, pixels }));
   }
 
   /**
@@ -319,7 +222,7 @@ export class EventStorage {
     this.#sink?.step(iter, wallTime);
     this.#fold.step(iter, wallTime);
     this.#applied();
-    if (this.#onEvent !== null && (this.#listening === null || this.#listening())) this.#onEvent({ type: 'step', v: 1, data: { iter, wallTime } });
+    if (this.#onEvent !== null && (this.#listening === null || this.#listening())) this.#onEvent(event('step', { iter, wallTime }));
   }
 
   /**
@@ -438,52 +341,4 @@ export class EventStorage {
     for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.hints[i]!;
     return out;
   }
-}
-
-/**
- * `latest()` of a state, for readers of a replayed log.
- *
- * @example
- * ```ts
- * latestOf(replayRun(log, 1));
- * ```
- */
-export function latestOf(state: StorageState): Record<string, readonly [number, number]> {
-  const m = state.metrics;
-  const out: Record<string, readonly [number, number]> = {};
-  for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.histories[i]!.latest();
-  return out;
-}
-
-/**
- * `latestWithSmoothingHint(window)` of a state.
- *
- * @example
- * ```ts
- * latestWithSmoothingHintOf(state, 20);
- * ```
- */
-export function latestWithSmoothingHintOf(state: StorageState, window = 20): Record<string, readonly [number, number]> {
-  const m = state.metrics;
-  const out: Record<string, readonly [number, number]> = {};
-  for (let i = 0; i < m.names.length; i++) {
-    const h = m.histories[i]!;
-    const [value, iter] = h.latest();
-    out[m.names[i]!] = m.hints[i] ? [h.median(h.countSince(window)), iter] : [value, iter];
-  }
-  return out;
-}
-
-/**
- * The history of `name` in a state; throws `UnknownMetricError` if there is none.
- *
- * @example
- * ```ts
- * historyOf(state, 'total_loss').globalAvg;
- * ```
- */
-export function historyOf(state: StorageState, name: string): HistoryBuffer {
-  const at = state.metrics.index.get(name);
-  if (at === undefined) throw new UnknownMetricError(name, state.metrics.names);
-  return state.metrics.histories[at]!;
 }

@@ -1,18 +1,5 @@
-import { TrainledgerError } from '../errors/trainledger-error.js';
-
-// Blocks of 4096 samples: a full chunk is 48 KiB of typed arrays, so per-chunk overhead is noise
-// next to the 12 bytes a sample costs (f64 value + u32 iteration), and copying a tail chunk on a
-// branch is cheap.
-const CHUNK = 4096;
-/** Slots a chunk starts with: a metric put twice costs 96 bytes of samples, not a whole block. */
-const MIN_CHUNK = 8;
-/**
- * Chunks of at most this many slots are carved from shared slabs: a typed array costs ~200 bytes
- * besides its data, more than 8 samples do, and a wide run has one small chunk per metric.
- */
-const SLAB_CHUNK_MAX = 64;
-/** Slots per slab (48 KiB of samples). */
-const SLAB = 4096;
+import { EmptyHistoryError } from './errors.js';
+import { CHUNK, chunksOfBlocks, copyNewest, write, type Chunk, type SampleBlock, type Writing } from './history-chunks.js';
 
 /**
  * Samples per block of `HistoryBuffer.fromBlocks`: block b holds the samples appended as the
@@ -26,112 +13,6 @@ const NO_CHUNKS: readonly Chunk[] = Object.freeze([]);
 // `append` is `appendAll` of one sample: one implementation of the append protocol.
 const ONE_VALUE = new Float64Array(1);
 const ONE_ITER = new Float64Array(1);
-
-/**
- * Storage for slots `lo .. lo + cap − 1` of one block (a full-size chunk has lo 0 and the
- * block's every slot), slot s at index `s + shift` of `values`/`iters`: arrays of its own, or a
- * slab it shares with other small chunks. `filled` is the slot after the last one written; it is
- * shared by every buffer that holds this chunk.
- */
-interface Chunk {
-  readonly values: Float64Array;
-  readonly iters: Uint32Array;
-  readonly lo: number;
-  readonly cap: number;
-  readonly shift: number;
-  filled: number;
-}
-
-let slabValues = new Float64Array(SLAB);
-let slabIters = new Uint32Array(SLAB);
-let slabUsed = 0;
-
-function newChunk(lo: number, cap: number, filled: number): Chunk {
-  // Never past its block: a read copies a chunk's slots up to its own end.
-  cap = Math.min(cap, CHUNK - lo);
-  if (cap > SLAB_CHUNK_MAX) return { values: new Float64Array(cap), iters: new Uint32Array(cap), lo, cap, shift: -lo, filled };
-  // A slab is freed once no chunk carved from it is referenced any more.
-  if (slabUsed + cap > SLAB) {
-    slabValues = new Float64Array(SLAB);
-    slabIters = new Uint32Array(SLAB);
-    slabUsed = 0;
-  }
-  const at = slabUsed;
-  slabUsed += cap;
-  return { values: slabValues, iters: slabIters, lo, cap, shift: at - lo, filled };
-}
-
-/** Where an append (or a build) stands: `chunks` may be shared until `own` says it was copied. */
-interface Writing {
-  chunks: Chunk[];
-  own: boolean;
-  base: number;
-  end: number;
-}
-
-/**
- * Writes `values[i..n)` after `w.end`: in place when nobody wrote past it in the last chunk and
- * there is room, else into a new chunk (a new block, a full chunk grown geometrically, or a
- * branch's private copy of the tail). `liveFrom` is the first absolute index still retained once
- * all is written (earlier slots are not copied when a chunk is replaced); `planned` how many
- * samples are still to come, this call's included (to size a chunk once for a bulk write).
- */
-function write(w: Writing, values: ArrayLike<number>, iters: ArrayLike<number>, i: number, n: number, liveFrom: number, maxLength: number, planned: number): void {
-  while (i < n) {
-    const k = w.chunks.length - 1;
-    const blockStart = w.base + k * CHUNK;
-    let local = w.end - blockStart;
-    let c = w.chunks[k];
-    if (c === undefined || local === CHUNK) {
-      // A new block. Past the first block a history is long: give it what maxLength lets it
-      // keep of the block at once (a full chunk by default), so long histories never copy.
-      const slot = c === undefined ? w.end - w.base : 0;
-      const expected = w.end >= CHUNK ? maxLength : 0;
-      c = newChunk(slot, Math.min(CHUNK - slot, Math.max(MIN_CHUNK, planned, expected)), slot);
-      if (!w.own) {
-        w.chunks = w.chunks.slice();
-        w.own = true;
-      }
-      w.chunks.push(c);
-      local = slot;
-    } else if (c.filled !== local || local === c.lo + c.cap) {
-      // Full, or a branch (another version already wrote past our end here): a new chunk with
-      // the retained slots, twice as many as they are (O(1) amortized), so the other version
-      // never sees our samples.
-      const from = Math.min(local, Math.max(c.lo, liveFrom - blockStart));
-      const live = local - from;
-      const grown = newChunk(from, Math.min(CHUNK - from, Math.max(MIN_CHUNK, 2 * live, live + planned)), local);
-      grown.values.set(c.values.subarray(from + c.shift, local + c.shift), from + grown.shift);
-      grown.iters.set(c.iters.subarray(from + c.shift, local + c.shift), from + grown.shift);
-      if (!w.own) {
-        w.chunks = w.chunks.slice();
-        w.own = true;
-      }
-      w.chunks[k] = c = grown;
-    }
-    // Nobody has written past our end in `c`: append in place, invisibly to older versions
-    // (they stop at their own end).
-    const at = local + c.shift;
-    const m = Math.min(c.lo + c.cap - local, n - i);
-    const cv = c.values;
-    const ci = c.iters;
-    for (let j = 0; j < m; j++) {
-      cv[at + j] = values[i + j]!;
-      ci[at + j] = iters[i + j]!;
-    }
-    c.filled = local + m;
-    w.end += m;
-    i += m;
-    planned -= m;
-  }
-}
-
-/** A window was asked of an empty history. */
-export class EmptyHistoryError extends TrainledgerError {
-  constructor(what: string) {
-    super('ERR_EMPTY_HISTORY', `${what}: the history has no samples`);
-  }
-}
 
 /**
  * The samples of one metric: a persistent (immutable) append-only series with fvcore's
@@ -292,26 +173,6 @@ export class HistoryBuffer {
     return c.iters[(off % CHUNK) + c.shift]!;
   }
 
-  /**
-   * Copies the newest `n` samples into `values` (and `iters` if given) from `at` on: a run of a
-   * chunk at a time, a typed-array copy rather than a division per sample.
-   */
-  #copy(n: number, values: Float64Array, iters: Uint32Array | null): void {
-    let abs = this.#end - n;
-    let i = 0;
-    while (i < n) {
-      const off = abs - this.#base;
-      const c = this.#chunks[(off / CHUNK) | 0]!;
-      const slot = off % CHUNK;
-      const m = Math.min(c.lo + c.cap - slot, n - i);
-      const from = slot + c.shift;
-      values.set(c.values.subarray(from, from + m), i);
-      if (iters !== null) iters.set(c.iters.subarray(from, from + m), i);
-      i += m;
-      abs += m;
-    }
-  }
-
   /** Iteration of the newest sample, -1 when empty: `latest()[1]` without making a tuple. */
   get latestIter(): number {
     return this.#end === this.#start ? -1 : this.#iterAt(this.#end - 1);
@@ -327,7 +188,7 @@ export class HistoryBuffer {
   tail(window: number): Float64Array {
     const n = Math.max(0, Math.min(Math.floor(window), this.length));
     const out = new Float64Array(n);
-    this.#copy(n, out, null);
+    copyNewest(this.#chunks, this.#base, this.#end, n, out, null);
     return out;
   }
 
@@ -389,7 +250,7 @@ export class HistoryBuffer {
     const n = last === undefined ? this.length : Math.max(0, Math.min(Math.floor(last), this.length));
     const values = new Float64Array(n);
     const iters = new Uint32Array(n);
-    this.#copy(n, values, iters);
+    copyNewest(this.#chunks, this.#base, this.#end, n, values, iters);
     return { values, iters };
   }
 
@@ -461,36 +322,14 @@ export class HistoryBuffer {
    */
   static fromBlocks(
     firstBlock: number,
-    blocks: ReadonlyArray<{ readonly lo: number; readonly values: Float64Array; readonly iters: Uint32Array }>,
+    blocks: readonly SampleBlock[],
     stats: { readonly maxLength?: number; readonly count: number; readonly globalAvg: number },
   ): HistoryBuffer {
     const maxLength = stats.maxLength ?? 1_000_000;
     const end = stats.count;
     const start = end - Math.min(end, maxLength);
     const base = firstBlock * CHUNK;
-    if (end > start && (start < base || start >= base + CHUNK || base + blocks.length * CHUNK < end || end - base <= (blocks.length - 1) * CHUNK)) {
-      throw new RangeError(`fromBlocks: blocks ${firstBlock}..${firstBlock + blocks.length - 1} do not cover samples ${start}..${end - 1}`);
-    }
-    const chunks: Chunk[] = [];
-    for (let k = 0; k < blocks.length && end > start; k++) {
-      const b = blocks[k]!;
-      const at = base + k * CHUNK;
-      // The slots this history reads in this block, and how many the block must hold.
-      const from = Math.max(start, at) - at;
-      const filled = Math.min(CHUNK, end - at);
-      if (b.lo > from || b.lo + b.values.length < filled || b.iters.length !== b.values.length) {
-        throw new RangeError(`fromBlocks: block ${firstBlock + k} holds slots ${b.lo}..${b.lo + b.values.length - 1}, needs ${from}..${filled - 1}`);
-      }
-      if (b.lo === 0 && b.values.length === CHUNK && b.iters.length === CHUNK) {
-        chunks.push({ values: b.values, iters: b.iters, lo: 0, cap: CHUNK, shift: 0, filled });
-      } else {
-        // Just the slots read: appends grow the chunk as they need.
-        const c = newChunk(from, Math.min(CHUNK - from, Math.max(MIN_CHUNK, filled - from)), filled);
-        c.values.set(b.values.subarray(from - b.lo, filled - b.lo), from + c.shift);
-        c.iters.set(b.iters.subarray(from - b.lo, filled - b.lo), from + c.shift);
-        chunks.push(c);
-      }
-    }
+    const chunks = chunksOfBlocks(firstBlock, blocks, start, end);
     return new HistoryBuffer(maxLength, chunks, end > start ? base : end, start, end, stats.count, stats.globalAvg);
   }
 }

@@ -10,7 +10,7 @@ import type {
   WriterCursorData,
 } from '../events/train-event.js';
 
-/** Where a run stands, as its events say. (`crashed` is decided by readers: see run-status.) */
+/** Where a run stands, as its events say. (`crashed` is decided by readers: see `summarizeRun` in cli/run-summary.) */
 export type RunStatus = 'new' | 'running' | 'completed' | 'failed' | 'stopped';
 
 /**

@@ -1,7 +1,7 @@
 import type { MetricWriter, WriterCursor } from '../projections/metric-writer.js';
 import type { TrainEvent } from '../events/train-event.js';
 import type { StorageState } from '../storage/storage-state.js';
-import { historyOf } from '../storage/event-storage.js';
+import { historyOf } from '../storage/state-queries.js';
 import { consoleLogger, type Logger } from '../util/logger.js';
 import { formatG, formatTimedelta } from '../util/format.js';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { EventStorage, StorageClosedError } from '../../src/storage/event-storage.js';
+import { EventStorage } from '../../src/storage/event-storage.js';
+import { StorageClosedError } from '../../src/storage/errors.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import { TrainerBase } from '../../src/engine/trainer-base.js';
 import { LogFile } from '../../src/log/log-file.js';

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventStorage, UnknownMetricError, historyOf } from '../../src/storage/event-storage.js';
+import { EventStorage } from '../../src/storage/event-storage.js';
+import { SmoothingHintMismatchError, UnknownMetricError } from '../../src/storage/errors.js';
+import { historyOf } from '../../src/storage/state-queries.js';
 import { evolveAll } from '../../src/storage/evolve.js';
 import { initialState } from '../../src/storage/storage-state.js';
-import { SmoothingHintMismatchError } from '../../src/storage/evolve.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import type { EventSink } from '../../src/storage/event-sink.js';
 import type { TrainEvent } from '../../src/events/train-event.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { HISTORY_BLOCK_SIZE, HistoryBuffer, EmptyHistoryError } from '../../src/storage/history-buffer.js';
+import { HISTORY_BLOCK_SIZE, HistoryBuffer } from '../../src/storage/history-buffer.js';
+import { EmptyHistoryError } from '../../src/storage/errors.js';
 
 function build(values: number[], maxLength?: number): HistoryBuffer {
   let h = HistoryBuffer.empty(maxLength);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MetricIndex } from '../../src/storage/metric-index.js';
-import { StateFold } from '../../src/storage/evolve.js';
+import { StateFold } from '../../src/storage/state-fold.js';
 import { initialState } from '../../src/storage/storage-state.js';
 
 test('every version of an index, branches included, maps exactly its own names, as a plain Map of them does', () => {
