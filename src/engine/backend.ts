@@ -1,16 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainledgerError } from '../errors/trainledger-error.js';
+import { BackendUnavailableError } from './errors.js';
 import { consoleLogger, type Logger } from '../util/logger.js';
 
 /** Which tfjs backend to train on. `auto`: tensorflow (tfjs-node[-gpu], if installed), else wasm, else cpu. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-
-/** The backend asked for cannot be used here. */
-export class BackendUnavailableError extends TrainledgerError {
-  constructor(message: string, options?: { readonly cause?: unknown }) {
-    super('ERR_BACKEND_UNAVAILABLE', message, options);
-  }
-}
 
 export interface BackendSelection {
   readonly backend: 'tensorflow' | 'wasm' | 'cpu';

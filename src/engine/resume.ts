@@ -3,7 +3,7 @@ import { replayRun } from '../log/replay.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { CheckpointInfo } from '../checkpoint/index.js';
 import type { StorageState } from '../storage/storage-state.js';
-import type { TriedCheckpoint } from './engine-errors.js';
+import type { TriedCheckpoint } from './errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 

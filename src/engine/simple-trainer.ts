@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { TrainerBase, type TrainerOptions, type TrainerState } from './trainer-base.js';
-import { DataExhaustedError, NoValidCheckpointError, NonFiniteLossError, TrainerBusyError, type TriedCheckpoint } from './engine-errors.js';
+import { DataExhaustedError, NoValidCheckpointError, NonFiniteLossError, TrainerBusyError, type TriedCheckpoint } from './errors.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { resumeCandidates } from './resume.js';
-import { CheckpointCorruptError } from '../checkpoint/checkpoint-errors.js';
+import { CheckpointCorruptError } from '../checkpoint/errors.js';
 import type { CheckpointModel } from '../checkpoint/index.js';
 
 /** A data source that can report and restore its position (e.g. ShuffledBatches). */

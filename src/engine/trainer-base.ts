@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { HookBase } from './hook-base.js';
 import type { LifecycleEvent } from './lifecycle-event.js';
-import { EmptyTrainingRangeError, HookError, HookTimeoutError, TrainerBusyError } from './engine-errors.js';
+import { EmptyTrainingRangeError, HookError, HookTimeoutError, TrainerBusyError } from './errors.js';
 import { localComm, type Comm } from './comm.js';
 import { EventStorage } from '../storage/event-storage.js';
 import type { StorageState } from '../storage/storage-state.js';

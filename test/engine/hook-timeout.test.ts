@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NEVER, map, switchMap } from 'rxjs';
 import { TrainerBase, type ReactiveHook } from '../../src/engine/trainer-base.js';
 import { HookBase } from '../../src/engine/hook-base.js';
-import { HookError, HookTimeoutError } from '../../src/engine/engine-errors.js';
+import { HookError, HookTimeoutError } from '../../src/engine/errors.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import { ofType } from '../../src/operators/of-type.js';
 import { LogFile } from '../../src/log/log-file.js';

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { concatMap, filter, map, mergeMap, of, tap, throwError, type Observable } from 'rxjs';
 import { TrainerBase, type ReactiveHook } from '../../src/engine/trainer-base.js';
 import { HookBase } from '../../src/engine/hook-base.js';
-import { HookError } from '../../src/engine/engine-errors.js';
+import { HookError } from '../../src/engine/errors.js';
 import { ofType } from '../../src/operators/of-type.js';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';

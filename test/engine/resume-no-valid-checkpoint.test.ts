@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tf } from '../tf-setup.js';
 import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
-import { NoValidCheckpointError } from '../../src/engine/engine-errors.js';
+import { NoValidCheckpointError } from '../../src/engine/errors.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import { PeriodicCheckpointer } from '../../src/hooks/periodic-checkpointer.js';
 import { CallbackHook } from '../../src/hooks/callback-hook.js';

@@ -19,7 +19,7 @@ import { replayRun } from '../../src/log/replay.js';
 import { exportRun } from '../../src/cli/export-run.js';
 import { summarizeRun } from '../../src/cli/run-summary.js';
 import { memoryLogger } from '../../src/util/logger.js';
-import { RunLiveError } from '../../src/log/run-lease.js';
+import { RunLiveError } from '../../src/log/errors.js';
 import { tempDir } from '../helpers.js';
 
 const split = loadMnist({ seed: 5, trainSize: 640, testSize: 200 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tf } from '../tf-setup.js';
 import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
 import { HookBase } from '../../src/engine/hook-base.js';
-import { NonFiniteLossError, DataExhaustedError, TrainerBusyError } from '../../src/engine/engine-errors.js';
+import { NonFiniteLossError, DataExhaustedError, TrainerBusyError } from '../../src/engine/errors.js';
 import { localComm } from '../../src/engine/comm.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import { LogFile } from '../../src/log/log-file.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tap, map } from 'rxjs';
 import { TrainerBase } from '../../src/engine/trainer-base.js';
 import { HookBase } from '../../src/engine/hook-base.js';
-import { EmptyTrainingRangeError, HookError } from '../../src/engine/engine-errors.js';
+import { EmptyTrainingRangeError, HookError } from '../../src/engine/errors.js';
 import { ofType } from '../../src/operators/of-type.js';
 import { every } from '../../src/operators/every.js';
 import { LogFile } from '../../src/log/log-file.js';

@@ -121,3 +121,10 @@ export class NoValidCheckpointError extends TrainledgerError {
     this.tried = tried;
   }
 }
+
+/** The backend asked for cannot be used here. */
+export class BackendUnavailableError extends TrainledgerError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('ERR_BACKEND_UNAVAILABLE', message, options);
+  }
+}
