@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError } from '../errors/index.js';
 
 /** A tensor with the name it is stored under (the shape `optimizer.getWeights()` returns). */
 export interface NamedWeight {
@@ -36,19 +37,23 @@ export async function encodeNamedWeights(
 }
 
 /**
- * Decodes tensors in spec order. `tf.io.decodeWeights` keys its result by name, which would
- * collapse repeated names, so each spec is decoded under its index instead.
- * The caller owns (and must dispose) the returned tensors.
+ * Decodes tensors in spec order, each with its spec's name. `tf.io.decodeWeights` keys its
+ * result by name, which would collapse repeated names, so each spec is decoded under its index
+ * instead. The caller owns (and must dispose) the returned tensors.
  *
  * @example
  * ```ts
- * const tensors = decodeWeightsInOrder(bytes, json.weights);
+ * const weights = decodeWeightsInOrder(bytes, json.weights);
  * ```
  */
-export function decodeWeightsInOrder(data: ArrayBuffer, specs: readonly tf.io.WeightsManifestEntry[]): tf.Tensor[] {
-  const indexed = specs.map((spec, i) => ({ ...spec, name: String(i) }));
-  const byIndex = tf.io.decodeWeights(data, indexed);
-  return indexed.map((spec) => byIndex[spec.name]);
+export function decodeWeightsInOrder(data: ArrayBuffer, specs: readonly tf.io.WeightsManifestEntry[]): NamedWeight[] {
+  const byIndex = tf.io.decodeWeights(data, specs.map((spec, i) => ({ ...spec, name: String(i) })));
+  return specs.map((spec, i) => {
+    const tensor = byIndex[String(i)];
+    // decodeWeights returns a tensor for every spec it decodes; this guards the record lookup.
+    if (tensor === undefined) throw new InvalidArgumentError(`weights data decoded no tensor for spec #${i} "${spec.name}"; expected one per spec`);
+    return { name: spec.name, tensor };
+  });
 }
 
 /**
