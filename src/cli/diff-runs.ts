@@ -1,6 +1,6 @@
 import type { LogFile, BatchPage } from '../log/log-file.js';
 import { visitRecords, type BatchVisitor } from '../log/batch-codec.js';
-import { LogCorruptError } from '../log/log-errors.js';
+import { LogCorruptError } from '../log/errors.js';
 import { replayRun } from '../log/replay.js';
 import type { StorageState } from '../storage/storage-state.js';
 

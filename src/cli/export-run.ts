@@ -10,11 +10,8 @@ import { startReplacement, type FileReplacement } from '../writers/keep-lines.js
 import type { MetricWriter } from '../projections/metric-writer.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
-import { checkExportTarget, LogFiles, OutputIsLogError, resolvedPath, type ExportKind } from './export-targets.js';
-import { OutputWriteError, writingTo } from './cli-errors.js';
-
-// plot's work lives with the chart; re-exported for callers that import it from here.
-export { plotMetrics } from './plot-metrics.js';
+import { checkExportTarget, LogFiles, resolvedPath, type ExportKind } from './export-targets.js';
+import { OutputIsLogError, OutputWriteError, writingTo } from './errors.js';
 
 export interface ExportOptions {
   readonly untilIter?: number;

@@ -1,33 +1,12 @@
 import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
-import { TrainledgerError } from '../errors/trainledger-error.js';
+import { OutputExistsError, OutputIsLogError, OutputNotAFileError } from './errors.js';
 import { CSV_HEADER } from '../writers/csv-writer.js';
 import { decodeEventFile } from '../writers/tensorboard/event-file-reader.js';
 
 /** The kinds of file `replay` writes. */
 export type ExportKind = 'JSON' | 'CSV' | 'TensorBoard' | 'Plot';
-
-/** An export would be written over the log or one of the files SQLite and trainledger keep beside it. */
-export class OutputIsLogError extends TrainledgerError {
-  constructor(flag: string, path: string, logPath: string) {
-    super('ERR_OUTPUT_IS_LOG', `refusing to write ${flag} to ${path}: it is the log ${logPath} or one of its files (-wal, -shm, .snapshots); pick another path`);
-  }
-}
-
-/** An existing file that is not a previous export of the same kind would be replaced. */
-export class OutputExistsError extends TrainledgerError {
-  constructor(flag: string, path: string, what: string) {
-    super('ERR_OUTPUT_EXISTS', `${path} exists and is not ${what}, so ${flag} will not replace it; pass --force to replace it anyway`);
-  }
-}
-
-/** An output path names a directory (or another non-file) where a file is expected. */
-export class OutputNotAFileError extends TrainledgerError {
-  constructor(flag: string, path: string, stats: Stats) {
-    super('ERR_OUTPUT_NOT_A_FILE', `${path} is ${stats.isDirectory() ? 'a directory' : 'not a regular file'}; ${flag} expects a file path`);
-  }
-}
 
 /**
  * A path as the filesystem resolves it: symlinks followed, `.` and `..` gone. A path that does

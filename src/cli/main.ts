@@ -8,155 +8,28 @@ import Table from 'cli-table3';
 import { LogFile } from '../log/log-file.js';
 import { replayRun } from '../log/replay.js';
 import { SnapshotCache } from '../log/snapshot-cache.js';
-import { decodeBatch } from '../log/batch-codec.js';
-import { latestOf, latestWithSmoothingHintOf } from '../storage/event-storage.js';
-import type { StorageState } from '../storage/storage-state.js';
-import { evolveAll } from '../storage/evolve.js';
+import { TrainledgerError } from '../errors/trainledger-error.js';
+import { formatTimedelta } from '../util/format.js';
 import { exportRun } from './export-run.js';
-import { plotMetrics } from './plot-metrics.js';
 import { summarizeRun } from './run-summary.js';
 import { diffRuns } from './diff-runs.js';
-import { InvalidArgumentError, TrainledgerError } from '../errors/trainledger-error.js';
-import { cliErrorLine, MetricNotRecordedError, writingTo } from './cli-errors.js';
+import { cliErrorLine, writingTo } from './errors.js';
 import { checkExportTarget, LogFiles } from './export-targets.js';
-import { formatG, formatTimedelta } from '../util/format.js';
-import type { TrainEvent } from '../events/train-event.js';
-
-/** An iteration outside what the run recorded. */
-export class IterationOutOfRangeError extends TrainledgerError {
-  constructor(iter: number, runId: number, last: number) {
-    super('ERR_ITERATION_OUT_OF_RANGE', `run ${runId} has no iteration ${iter}: its recorded steps are 0..${last}`);
-  }
-}
-
-export interface CliIO {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
+import { checkIter, checkMetrics, checkNames, FORMATS, parseChoice, parseIntArg, parseNonNegativeNumber } from './arguments.js';
+import { describeState, fmt } from './describe-state.js';
+import { openRun, openRunWaiting, RUN_HELP } from './open-run.js';
+import { tail } from './tail-run.js';
+import type { CliIO } from './cli-io.js';
 
 /** Exit status a command sets without throwing (e.g. `diff` found a divergence). */
 interface ExitStatus {
   code: number;
 }
 
-export { cliErrorLine } from './cli-errors.js';
+export type { CliIO } from './cli-io.js';
+export { cliErrorLine, IterationOutOfRangeError } from './errors.js';
+export { describeState } from './describe-state.js';
 export { diffStates, type DiffResult } from './diff-runs.js';
-
-const RUN_HELP = 'run id or name (default: the last run); a digit string is an id: say id:N or name:NAME to choose (a run named "1" is name:1)';
-
-function openRun(path: string, ref: string | undefined): { log: LogFile; runId: number } {
-  const log = LogFile.open(path, { readonly: true });
-  try {
-    const runs = log.runs();
-    if (ref === undefined) {
-      const last = runs.at(-1);
-      if (!last) throw new TrainledgerError('ERR_UNKNOWN_RUN', `${path} has no runs yet`);
-      return { log, runId: last.id };
-    }
-    return { log, runId: log.run(ref).id };
-  } catch (e) {
-    log.close();
-    throw e;
-  }
-}
-
-// A log that is being created is briefly no log yet (no schema, a header not yet written out).
-const NOT_YET_A_LOG_GRACE_MS = 5000;
-
-/** `openRun` that waits, polling, until the log exists and has the run (`tail --wait`). */
-async function openRunWaiting(path: string, ref: string | undefined, interval: number): Promise<{ log: LogFile; runId: number }> {
-  let notALogSince: number | null = null;
-  for (;;) {
-    try {
-      return openRun(path, ref);
-    } catch (e) {
-      const code = e instanceof TrainledgerError ? e.code : null;
-      if (code === 'ERR_NOT_A_LOG' || code === 'ERR_LOG_CORRUPT') {
-        notALogSince ??= Date.now();
-        if (Date.now() - notALogSince > NOT_YET_A_LOG_GRACE_MS) throw e;
-      } else if (code !== 'ERR_LOG_NOT_FOUND' && code !== 'ERR_UNKNOWN_RUN') throw e;
-    }
-    await sleep(interval);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function parseIntArg(name: string, min = 0): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} expects a ${min > 0 ? 'positive' : 'non-negative'} integer, got ${JSON.stringify(v)}`);
-    }
-    return n;
-  };
-}
-
-function parseNonNegativeNumber(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    // Number('') is 0 and Number('0x1f') is 31: only plain decimal text is a number here.
-    if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} expects a number >= 0, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function parseChoice(name: string, choices: readonly string[]): (v: string) => string {
-  return (v) => {
-    if (!choices.includes(v)) throw new InvalidArgumentError(`${name} expects one of ${choices.join(', ')}; got ${JSON.stringify(v)}`);
-    return v;
-  };
-}
-
-const FORMATS = ['table', 'json'] as const;
-
-function checkMetrics(flag: string, names: readonly string[], state: StorageState, runId: number, logPath: string): void {
-  for (const name of names) if (!state.metrics.index.has(name)) throw new MetricNotRecordedError(flag, name, runId, logPath, state.metrics.names);
-}
-
-function checkNames(flag: string, names: readonly string[], known: readonly string[], runId: number, logPath: string): void {
-  const has = new Set(known);
-  for (const name of names) if (!has.has(name)) throw new MetricNotRecordedError(flag, name, runId, logPath, known);
-}
-
-function fmt(v: number): string {
-  return Number.isFinite(v) ? formatG(v, 6) : String(v);
-}
-
-/** The storage state at iteration N, as JSON-friendly records (used by `show`). */
-export function describeState(state: StorageState, window = 20): Record<string, unknown> {
-  const latest = latestOf(state);
-  const smoothed = latestWithSmoothingHintOf(state, window);
-  const metrics: Record<string, unknown> = {};
-  const m = state.metrics;
-  for (let i = 0; i < m.names.length; i++) {
-    const name = m.names[i]!;
-    const h = m.histories[i]!;
-    const n = h.countSince(window);
-    metrics[name] = {
-      latest: latest[name]![0],
-      iter: latest[name]![1],
-      smoothed: smoothed[name]![0],
-      smoothingHint: m.hints[i],
-      samples: h.count,
-      median: h.median(n),
-      avg: h.avg(n),
-      globalAvg: h.globalAvg,
-    };
-  }
-  return { iter: state.iter, status: state.info.status, metrics };
-}
-
-/** A tail line: the smoothed latest metrics, as a writer writing at `iter` writes them. */
-function lineFor(state: StorageState, window: number, iter: number): string {
-  const smoothed = latestWithSmoothingHintOf(state, window);
-  const parts = Object.entries(smoothed)
-    .filter(([k]) => !/^memory\//.test(k))
-    .map(([k, [v]]) => `${k}: ${fmt(v)}`);
-  return `iter: ${iter}  ${parts.join('  ')}`;
-}
 
 /**
  * Builds the CLI program (exported for tests, which run it in-process).
@@ -241,8 +114,12 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
       try {
         if (o.iter !== undefined) checkIter(log, runId, o.iter);
         const cache = SnapshotCache.open(log);
-        const { state } = replayRun(log, runId, { untilIter: o.iter, cache });
-        cache?.close();
+        let state;
+        try {
+          ({ state } = replayRun(log, runId, { untilIter: o.iter, cache }));
+        } finally {
+          cache?.close();
+        }
         const d = describeState(state, o.window) as { iter: number; status: string; metrics: Record<string, Record<string, number | boolean>> };
         if (o.format === 'json') {
           io.out(JSON.stringify(d, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2));
@@ -324,6 +201,8 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
         writingTo(o.out, () => checkExportTarget('--out', 'Plot', o.out, new LogFiles(path), o.force ?? false));
         const { state } = replayRun(log, runId);
         checkMetrics('--metric', o.metric, state, runId, path);
+        // Loaded here: vega and resvg cost every other command their load time.
+        const { plotMetrics } = await import('./plot-metrics.js');
         const file = await plotMetrics(state, o.metric.map((m) => [m]), o.out, o.window);
         io.out(`wrote ${file}`);
       } finally {
@@ -332,58 +211,6 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     });
 
   return program;
-}
-
-function checkIter(log: LogFile, runId: number, iter: number): void {
-  const last = log.lastBatches(runId, 64).reduce((m, b) => (b.stepIter !== null ? Math.max(m, b.stepIter) : m), -1);
-  if (iter > last) throw new IterationOutOfRangeError(iter, runId, last);
-}
-
-const ENDED = new Set(['completed', 'failed', 'stopped']);
-
-/** Follows a run until it ends; returns the exit status: 0 completed or stopped, 1 failed or crashed. */
-async function tail(log: LogFile, runId: number, interval: number, window: number, io: CliIO): Promise<number> {
-  // Catch up through the timeline, then follow new batches as they commit.
-  let { state, lastSeq } = replayRun(log, runId);
-  let rewinds = log.rewinds(runId).length;
-  if (state.metrics.names.length > 0) io.out(lineFor(state, window, state.iter - 1));
-  const names = (): string[] => log.names(runId);
-  for (let writerGone = false; ; ) {
-    if (ENDED.has(state.info.status)) {
-      io.out(`run ${runId} ${state.info.status}${state.info.statusDetail ? `: ${state.info.statusDetail.split('\n')[0]}` : ''} at iteration ${state.iter}`);
-      return state.info.status === 'failed' ? 1 : 0;
-    }
-    if (writerGone) {
-      io.out(`run ${runId} crashed at iteration ${state.iter} (its writer is gone without recording an end)`);
-      return 1;
-    }
-    await sleep(interval);
-    // Asked before reading: whatever the writer committed before letting go is read below.
-    writerGone = !log.isLive(runId);
-    if (log.rewinds(runId).length !== rewinds) {
-      // The run was resumed from a checkpoint: rebuild along the new timeline.
-      rewinds = log.rewinds(runId).length;
-      ({ state, lastSeq } = replayRun(log, runId));
-      io.out(`resumed; ${lineFor(state, window, state.iter - 1)}`);
-      continue;
-    }
-    const fresh = [...log.batches(runId, lastSeq + 1)];
-    // Names are committed with the batch that first uses them: read them after the batches.
-    const n = names();
-    for (const batch of fresh) {
-      const events: TrainEvent[] = decodeBatch(batch.body, n);
-      let printed = false;
-      for (const e of events) {
-        if (e.type === 'writer-cursor' && !printed) {
-          // The writer's own iteration: the line metrics.json got at this write point.
-          io.out(lineFor(state, window, e.data.iter));
-          printed = true;
-        }
-        state = evolveAll(state, [e]);
-      }
-      lastSeq = batch.seq;
-    }
-  }
 }
 
 /**

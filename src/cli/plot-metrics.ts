@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { markPlot } from './export-targets.js';
-import { writingTo } from './cli-errors.js';
+import { writingTo } from './errors.js';
 import { metricChart, type PlotMetricsOptions } from '../plot/metric-chart.js';
 import { renderMetricChart } from '../plot/render-metric-chart.js';
 import type { StorageState } from '../storage/storage-state.js';

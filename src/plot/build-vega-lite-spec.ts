@@ -56,13 +56,13 @@ const PIXELS_PER_TICK = 40;
  * ```
  */
 export function buildVegaLiteSpec(spec: MetricChartSpec, plot: PlotSize): TopLevelSpec {
-  const rows = spec.panels.map(panelRows);
-  const xTickCount = iterationTickCount(rows.flat(), plot.width);
+  const panels = spec.panels.map((panel) => ({ panel, rows: panelRows(panel) }));
+  const xTickCount = iterationTickCount(panels.flatMap((p) => p.rows), plot.width);
   return {
     ...(spec.title !== undefined ? { title: spec.title } : {}),
     background: 'white',
     padding: 8,
-    vconcat: spec.panels.map((panel, i) => buildPanel(panel, rows[i], plot, xTickCount)),
+    vconcat: panels.map(({ panel, rows }) => buildPanel(panel, rows, plot, xTickCount)),
     // Panels show different metrics, so each keeps its own colours and legend, but they share
     // the iteration axis so that one x position is one moment of training in every panel.
     // Each panel lists its own NaN/±Infinity counts and raw/smoothed legend beside its series.

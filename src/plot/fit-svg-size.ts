@@ -1,4 +1,4 @@
-import { ChartRenderError } from './chart-render-error.js';
+import { ChartRenderError } from './errors.js';
 
 /** Width and height in pixels. */
 export interface PixelSize {

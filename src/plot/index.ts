@@ -2,6 +2,6 @@ export { renderMetricChart } from './render-metric-chart.js';
 export type { MetricChartFormat, MetricChartSpec, MetricPanel, MetricPoint, MetricSeries, NonFiniteCounts } from './metric-chart-spec.js';
 export { countNonFinite, downsampleM4 } from './downsample.js';
 export { trailingMedian } from './trailing-median.js';
-export { ChartRenderError } from './chart-render-error.js';
+export { ChartRenderError } from './errors.js';
 export { CHART_FONT_FAMILY, CHART_FONT_PACKAGE, chartFontOptions, type ChartFontOptions } from './chart-fonts.js';
 export { metricChart, POINTS_PER_PIXEL, type PlotMetricsOptions } from './metric-chart.js';

@@ -2,7 +2,7 @@ import { DEFAULT_WIDTH } from './render-metric-chart.js';
 import type { MetricChartSpec, MetricPanel, MetricSeries } from './metric-chart-spec.js';
 import { countNonFinite, downsampleM4 } from './downsample.js';
 import { trailingMedian } from './trailing-median.js';
-import { historyOf } from '../storage/event-storage.js';
+import { historyOf } from '../storage/state-queries.js';
 import type { StorageState } from '../storage/storage-state.js';
 
 /** Options of `plotMetrics` beyond the smoothing window. */

@@ -2,7 +2,7 @@ import { View, parse } from 'vega';
 import { compile } from 'vega-lite';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { buildVegaLiteSpec, type PlotSize } from './build-vega-lite-spec.js';
-import { ChartRenderError } from './chart-render-error.js';
+import { ChartRenderError } from './errors.js';
 import { fitSvgSize, svgSize, type PixelSize } from './fit-svg-size.js';
 import type { MetricChartFormat, MetricChartSpec } from './metric-chart-spec.js';
 import { svgToPng } from './svg-to-png.js';

@@ -1,5 +1,5 @@
 import { renderAsync } from '@resvg/resvg-js';
-import { ChartRenderError } from './chart-render-error.js';
+import { ChartRenderError } from './errors.js';
 import { chartFontOptions } from './chart-fonts.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cli, smallRun } from './cli-harness.js';
-import { cliErrorLine } from '../../src/cli/cli-errors.js';
+import { cliErrorLine } from '../../src/cli/errors.js';
 import { TrainledgerError } from '../../src/errors/trainledger-error.js';
 import { tempDir } from '../helpers.js';
 
@@ -79,7 +79,7 @@ test('diff --metric with a metric a run did not record fails naming it and listi
 });
 
 test('a long list of metrics in an error is cut short, saying how many more there are', async () => {
-  const { listNames } = await import('../../src/cli/cli-errors.js');
+  const { listNames } = await import('../../src/cli/errors.js');
   assert.equal(listNames(['a', 'b', 'c']), 'a, b, c');
   assert.equal(listNames(Array.from({ length: 30 }, (_, i) => `m${i}`)), 'm0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11 and 18 more');
 });

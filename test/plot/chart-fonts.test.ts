@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { test } from 'node:test';
 import { CHART_FONT_FAMILY, chartFontOptions } from '../../src/plot/index.js';
 
-describe('chartFontOptions', () => {
-  it('uses only the bundled font files when they are installed, and system fonts otherwise', () => {
-    const options = chartFontOptions();
-    if (options.fontFiles.length > 0) {
-      assert.equal(options.loadSystemFonts, false);
-      assert.equal(options.defaultFontFamily, CHART_FONT_FAMILY);
-      for (const file of options.fontFiles) assert.ok(existsSync(file), `font file ${file} is missing`);
-      assert.ok(options.fontFiles.every((file) => file.endsWith('.ttf')));
-    } else {
-      assert.equal(options.loadSystemFonts, true);
-    }
-  });
+test('chartFontOptions uses only the bundled font files when they are installed, and system fonts otherwise', () => {
+  const options = chartFontOptions();
+  if (options.fontFiles.length > 0) {
+    assert.equal(options.loadSystemFonts, false);
+    assert.equal(options.defaultFontFamily, CHART_FONT_FAMILY);
+    for (const file of options.fontFiles) assert.ok(existsSync(file), `font file ${file} is missing`);
+    assert.ok(options.fontFiles.every((file) => file.endsWith('.ttf')));
+  } else {
+    assert.equal(options.loadSystemFonts, true);
+  }
+});
 
-  it('resolves the fonts once and returns the same options afterwards', () => {
-    assert.equal(chartFontOptions(), chartFontOptions());
-  });
+test('chartFontOptions resolves the fonts once and returns the same options afterwards', () => {
+  assert.equal(chartFontOptions(), chartFontOptions());
 });

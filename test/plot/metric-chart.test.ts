@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { test, before } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogFile } from '../../src/log/log-file.js';
@@ -59,46 +59,42 @@ before(async () => {
   });
 });
 
-describe('plot of a long run', () => {
-  it('hands the renderer at most two points per pixel of width per line for a 200,000-step series', async () => {
-    const out = join(dir, 'long.svg');
-    const err: string[] = [];
-    assert.equal(await runCli(['plot', longLog, '--metric', 'loss', '--out', out], { out: () => {}, err: (s) => err.push(s) }), 0, err.join('\n'));
-    const vertices = lineVertices(readFileSync(out, 'utf8'));
-    // A raw and a smoothed line, 640 pixels wide.
-    assert.ok(vertices > 0 && vertices <= 2 * POINTS_PER_PIXEL * 640, `${vertices} vertices drawn`);
-  });
-
-  it('keeps the spike, and counts the NaN and +Inf of all 200,000 samples', () => {
-    const [series] = metricChart(stateOf(longLog), [['loss']], 20).panels[0]!.series;
-    assert.ok(series!.points.length <= POINTS_PER_PIXEL * 640 && (series!.smoothed?.length ?? 0) <= POINTS_PER_PIXEL * 640);
-    assert.ok(series!.points.some(([x, v]) => x === SPIKE_AT && v === 1e6));
-    assert.ok(series!.points.some(([x, v]) => x === 150_000 && Number.isNaN(v)));
-    assert.deepEqual(series!.nonFinite, { nan: 1, posInf: 1, negInf: 0 });
-  });
-
-  it('scales the point budget with the image width', () => {
-    const [series] = metricChart(stateOf(longLog), [['loss']], 20, { width: 300 }).panels[0]!.series;
-    assert.ok(series!.points.length <= POINTS_PER_PIXEL * 300 + 3 * Math.floor((POINTS_PER_PIXEL * 300) / 4));
-  });
+test('plot of a long run hands the renderer at most two points per pixel of width per line for a 200,000-step series', async () => {
+  const out = join(dir, 'long.svg');
+  const err: string[] = [];
+  assert.equal(await runCli(['plot', longLog, '--metric', 'loss', '--out', out], { out: () => {}, err: (s) => err.push(s) }), 0, err.join('\n'));
+  const vertices = lineVertices(readFileSync(out, 'utf8'));
+  // A raw and a smoothed line, 640 pixels wide.
+  assert.ok(vertices > 0 && vertices <= 2 * POINTS_PER_PIXEL * 640, `${vertices} vertices drawn`);
 });
 
-describe('plot smoothing', () => {
-  it('draws the trailing median of every window of iterations, as the definition computes it', () => {
-    const state = stateOf(shortLog);
-    for (const window of [1, 2, 5, 20]) {
-      const [series] = metricChart(state, [['loss']], window).panels[0]!.series;
-      const iters = series!.points.map(([x]) => x);
-      const values = series!.points.map(([, v]) => v);
-      assert.ok(iters.length > 80 && iters.some((x, i) => i > 0 && x === iters[i - 1]), 'expected gaps and repeated iterations');
-      const expected = medianOracle(iters, values, window).map((v, i) => [iters[i], v === 0 ? 0 : v]);
-      assert.deepEqual(series!.smoothed?.map(([x, v]) => [x, v === 0 ? 0 : v]), expected, `window ${window}`);
-    }
-  });
+test('plot of a long run keeps the spike, and counts the NaN and +Inf of all 200,000 samples', () => {
+  const [series] = metricChart(stateOf(longLog), [['loss']], 20).panels[0]!.series;
+  assert.ok(series!.points.length <= POINTS_PER_PIXEL * 640 && (series!.smoothed?.length ?? 0) <= POINTS_PER_PIXEL * 640);
+  assert.ok(series!.points.some(([x, v]) => x === SPIKE_AT && v === 1e6));
+  assert.ok(series!.points.some(([x, v]) => x === 150_000 && Number.isNaN(v)));
+  assert.deepEqual(series!.nonFinite, { nan: 1, posInf: 1, negInf: 0 });
+});
 
-  it('titles the y axis with the metric and names the smoothed line by its window', () => {
-    const [panel] = metricChart(stateOf(shortLog), [['loss']], 7).panels;
-    assert.equal(panel!.yTitle, 'loss');
-    assert.equal(panel!.smoothedLabel, 'median of 7 iterations');
-  });
+test('plot of a long run scales the point budget with the image width', () => {
+  const [series] = metricChart(stateOf(longLog), [['loss']], 20, { width: 300 }).panels[0]!.series;
+  assert.ok(series!.points.length <= POINTS_PER_PIXEL * 300 + 3 * Math.floor((POINTS_PER_PIXEL * 300) / 4));
+});
+
+test('plot smoothing draws the trailing median of every window of iterations, as the definition computes it', () => {
+  const state = stateOf(shortLog);
+  for (const window of [1, 2, 5, 20]) {
+    const [series] = metricChart(state, [['loss']], window).panels[0]!.series;
+    const iters = series!.points.map(([x]) => x);
+    const values = series!.points.map(([, v]) => v);
+    assert.ok(iters.length > 80 && iters.some((x, i) => i > 0 && x === iters[i - 1]), 'expected gaps and repeated iterations');
+    const expected = medianOracle(iters, values, window).map((v, i) => [iters[i], v === 0 ? 0 : v]);
+    assert.deepEqual(series!.smoothed?.map(([x, v]) => [x, v === 0 ? 0 : v]), expected, `window ${window}`);
+  }
+});
+
+test('plot smoothing titles the y axis with the metric and names the smoothed line by its window', () => {
+  const [panel] = metricChart(stateOf(shortLog), [['loss']], 7).panels;
+  assert.equal(panel!.yTitle, 'loss');
+  assert.equal(panel!.smoothedLabel, 'median of 7 iterations');
 });

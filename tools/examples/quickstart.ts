@@ -2,9 +2,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { tap } from 'rxjs';
 import {
-  SimpleTrainer, selectBackend, loadMnist, ShuffledBatches, IterationTimer, LRScheduler, EvalHook,
-  PeriodicWriter, CommonMetricPrinter, JSONWriter, cosineLR, ofType, every, evaluateAccuracy, type Batch,
-} from '../../src/index.js';
+  SimpleTrainer, selectBackend, ShuffledBatches, IterationTimer, LRScheduler, EvalHook,
+  PeriodicWriter, CommonMetricPrinter, JSONWriter, cosineLR, ofType, every, type Batch,
+} from '../../src/index.js';                                     // 'trainledger'
+import { loadMnist, evaluateAccuracy } from '../../src/demo/index.js'; // 'trainledger/demo'
 
 await selectBackend('auto');                                   // tfjs-node if installed, else wasm, else cpu
 const { train, test } = loadMnist({ seed: 1 });

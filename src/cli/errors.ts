@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { TrainledgerError } from '../errors/trainledger-error.js';
 
 /** Exit status of a command that could not do its work: bad usage, bad input, an unusable file. */
@@ -105,5 +106,33 @@ export function cliErrorLine(e: unknown): { readonly line: string; readonly code
 export class MetricNotRecordedError extends TrainledgerError {
   constructor(flag: string, name: string, runId: number, logPath: string, known: readonly string[]) {
     super('ERR_UNKNOWN_METRIC', `${flag} ${JSON.stringify(name)}: run ${runId} of ${logPath} has no such metric; it has ${listNames(known)}`);
+  }
+}
+
+/** An export would be written over the log or one of the files SQLite and trainledger keep beside it. */
+export class OutputIsLogError extends TrainledgerError {
+  constructor(flag: string, path: string, logPath: string) {
+    super('ERR_OUTPUT_IS_LOG', `refusing to write ${flag} to ${path}: it is the log ${logPath} or one of its files (-wal, -shm, .snapshots); pick another path`);
+  }
+}
+
+/** An existing file that is not a previous export of the same kind would be replaced. */
+export class OutputExistsError extends TrainledgerError {
+  constructor(flag: string, path: string, what: string) {
+    super('ERR_OUTPUT_EXISTS', `${path} exists and is not ${what}, so ${flag} will not replace it; pass --force to replace it anyway`);
+  }
+}
+
+/** An output path names a directory (or another non-file) where a file is expected. */
+export class OutputNotAFileError extends TrainledgerError {
+  constructor(flag: string, path: string, stats: Stats) {
+    super('ERR_OUTPUT_NOT_A_FILE', `${path} is ${stats.isDirectory() ? 'a directory' : 'not a regular file'}; ${flag} expects a file path`);
+  }
+}
+
+/** An iteration outside what the run recorded. */
+export class IterationOutOfRangeError extends TrainledgerError {
+  constructor(iter: number, runId: number, last: number) {
+    super('ERR_ITERATION_OUT_OF_RANGE', `run ${runId} has no iteration ${iter}: its recorded steps are 0..${last}`);
   }
 }
