@@ -6,6 +6,9 @@
  * (see `evolve`), so anything that must survive a replay has to be an event here.
  */
 
+/** An event: its type, the schema version of that type, and its data. */
+type Ev<T extends string, D> = { readonly type: T; readonly v: 1; readonly data: D };
+
 /** Where and by what a run was produced; recorded once, in `run-started`. */
 export interface HostInfo {
   readonly hostname: string;
@@ -17,6 +20,7 @@ export interface HostInfo {
   readonly git?: string | undefined;
 }
 
+/** A new run begins: what it is, and where and by what it runs. */
 export interface RunStartedData {
   readonly name: string;
   readonly config: unknown;
@@ -27,20 +31,25 @@ export interface RunStartedData {
   readonly wallTime: number;
   readonly host: HostInfo;
 }
+export type RunStartedEvent = TrainEventOf<'run-started'>;
 
+/** One sample of a metric (`putScalar`); `smoothingHint` is fixed by the metric's first sample. */
 export interface ScalarData {
   readonly name: string;
   readonly value: number;
   readonly smoothingHint: boolean;
   readonly iter: number;
 }
+export type ScalarEvent = TrainEventOf<'scalar'>;
 
 export interface StepData {
   /** The iteration that just finished; storage.iter becomes `iter + 1`. */
   readonly iter: number;
   readonly wallTime: number;
 }
+export type StepEvent = TrainEventOf<'step'>;
 
+/** A histogram summary of a tensor's values at an iteration (`putHistogram`). */
 export interface HistogramData {
   readonly name: string;
   readonly iter: number;
@@ -52,7 +61,9 @@ export interface HistogramData {
   readonly bucketLimits: readonly number[];
   readonly bucketCounts: readonly number[];
 }
+export type HistogramEvent = TrainEventOf<'histogram'>;
 
+/** An image recorded for the writers (`putImage`). */
 export interface ImageData {
   readonly name: string;
   readonly iter: number;
@@ -62,12 +73,15 @@ export interface ImageData {
   /** Row-major HWC uint8 pixels, base64-encoded so the event stays JSON. */
   readonly pixels: string;
 }
+export type ImageEvent = TrainEventOf<'image'>;
 
+/** A checkpoint was written: where, and after which iteration. */
 export interface CheckpointSavedData {
   readonly iter: number;
   readonly name: string;
   readonly path: string;
 }
+export type CheckpointSavedEvent = TrainEventOf<'checkpoint-saved'>;
 
 export interface ResumedData {
   /** The live timeline continues from the state right after step `iter`. */
@@ -76,7 +90,9 @@ export interface ResumedData {
   readonly toSeq: number;
   readonly wallTime: number;
 }
+export type ResumedEvent = TrainEventOf<'resumed'>;
 
+/** How far a metric writer has written, so a resumed writer goes on without duplicating lines. */
 export interface WriterCursorData {
   readonly writer: string;
   /** Newest iteration the writer has written. */
@@ -84,6 +100,17 @@ export interface WriterCursorData {
   /** Writer-specific position (e.g. samples written per metric), JSON. */
   readonly detail?: unknown;
 }
+export type WriterCursorEvent = TrainEventOf<'writer-cursor'>;
+
+/** A hook threw: which one, in which phase and iteration, and its error. */
+export interface HookFailedData {
+  readonly hook: string;
+  readonly phase: string;
+  readonly iter: number;
+  readonly message: string;
+  readonly stack?: string | undefined;
+}
+export type HookFailedEvent = TrainEventOf<'hook-failed'>;
 
 /**
  * The writers named are due (a PeriodicWriter's write point) and run on the log's writer
@@ -93,61 +120,48 @@ export interface WriterCursorData {
 export interface WritePointData {
   readonly writers: readonly string[];
 }
+export type WritePointEvent = TrainEventOf<'write-point'>;
 
-export interface HookFailedData {
-  readonly hook: string;
-  readonly phase: string;
-  readonly iter: number;
-  readonly message: string;
-  readonly stack?: string | undefined;
-}
-
+/** How a run ended (a `run-completed` event carries just this): at which iteration, and when. */
 export interface RunEndedData {
   readonly iter: number;
   readonly wallTime: number;
 }
+export type RunCompletedEvent = TrainEventOf<'run-completed'>;
 
+/** The run failed: the error that ended it. */
 export interface RunFailedData extends RunEndedData {
   readonly message: string;
   readonly stack?: string | undefined;
 }
+export type RunFailedEvent = TrainEventOf<'run-failed'>;
 
+/** The run was ended early on request (`requestStop(reason)`, e.g. early stopping). */
 export interface RunStoppedData extends RunEndedData {
   readonly reason: string;
 }
+export type RunStoppedEvent = TrainEventOf<'run-stopped'>;
 
-type Ev<T extends string, D> = { readonly type: T; readonly v: 1; readonly data: D };
-
-export type RunStartedEvent = Ev<'run-started', RunStartedData>;
-export type ScalarEvent = Ev<'scalar', ScalarData>;
-export type StepEvent = Ev<'step', StepData>;
-export type HistogramEvent = Ev<'histogram', HistogramData>;
-export type ImageEvent = Ev<'image', ImageData>;
-export type CheckpointSavedEvent = Ev<'checkpoint-saved', CheckpointSavedData>;
-export type ResumedEvent = Ev<'resumed', ResumedData>;
-export type WriterCursorEvent = Ev<'writer-cursor', WriterCursorData>;
-export type WritePointEvent = Ev<'write-point', WritePointData>;
-export type HookFailedEvent = Ev<'hook-failed', HookFailedData>;
-export type RunCompletedEvent = Ev<'run-completed', RunEndedData>;
-export type RunFailedEvent = Ev<'run-failed', RunFailedData>;
-export type RunStoppedEvent = Ev<'run-stopped', RunStoppedData>;
-
+/** Every event the log records: the one place each type is paired with its data. */
 export type TrainEvent =
-  | RunStartedEvent
-  | ScalarEvent
-  | StepEvent
-  | HistogramEvent
-  | ImageEvent
-  | CheckpointSavedEvent
-  | ResumedEvent
-  | WriterCursorEvent
-  | WritePointEvent
-  | HookFailedEvent
-  | RunCompletedEvent
-  | RunFailedEvent
-  | RunStoppedEvent;
+  | Ev<'run-started', RunStartedData>
+  | Ev<'scalar', ScalarData>
+  | Ev<'step', StepData>
+  | Ev<'histogram', HistogramData>
+  | Ev<'image', ImageData>
+  | Ev<'checkpoint-saved', CheckpointSavedData>
+  | Ev<'resumed', ResumedData>
+  | Ev<'writer-cursor', WriterCursorData>
+  | Ev<'write-point', WritePointData>
+  | Ev<'hook-failed', HookFailedData>
+  | Ev<'run-completed', RunEndedData>
+  | Ev<'run-failed', RunFailedData>
+  | Ev<'run-stopped', RunStoppedData>;
 
 export type TrainEventType = TrainEvent['type'];
+
+/** The event of type `T`, e.g. `TrainEventOf<'step'>`. */
+export type TrainEventOf<T extends TrainEventType> = Extract<TrainEvent, { readonly type: T }>;
 
 /** The event versions this build reads and writes. */
 export const EVENT_VERSIONS: Readonly<Record<TrainEventType, number>> = {
@@ -174,9 +188,6 @@ export const EVENT_VERSIONS: Readonly<Record<TrainEventType, number>> = {
  * const e = event('step', { iter: 4, wallTime: Date.now() / 1000 });
  * ```
  */
-export function event<T extends TrainEventType>(
-  type: T,
-  data: Extract<TrainEvent, { type: T }>['data'],
-): Extract<TrainEvent, { type: T }> {
-  return { type, v: 1, data } as Extract<TrainEvent, { type: T }>;
+export function event<T extends TrainEventType>(type: T, data: TrainEventOf<T>['data']): TrainEventOf<T> {
+  return { type, v: 1, data } as TrainEventOf<T>;
 }
