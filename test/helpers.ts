@@ -9,3 +9,9 @@ export function tempDir(prefix = 'trainledger-'): string {
   after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** `value`, or a thrown Error naming `what` when it is undefined (an index or key a test expects). */
+export function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`test expected ${what}, found nothing`);
+  return value;
+}

@@ -9,103 +9,105 @@ import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { SnapshotCache } from '../../src/log/snapshot-cache.js';
 import { EventStorage } from '../../src/storage/event-storage.js';
-import type { StorageState } from '../../src/storage/storage-state.js';
 import { evolve, evolveAll } from '../../src/storage/evolve.js';
 import { initialState } from '../../src/storage/storage-state.js';
-import type { TrainEvent } from '../../src/events/train-event.js';
-import { tempDir } from '../helpers.js';
-import { view } from '../state-view.js';
+import { event, type TrainEvent } from '../../src/events/train-event.js';
+import { must, tempDir } from '../helpers.js';
+import { observe } from '../state-view.js';
+import { ReferenceRun, referenceState } from '../oracle/reference-storage.js';
+import type { ObservedState } from '../oracle/observed-state.js';
+import { METRIC_NAMES, RunStats, SEED, hintOf, op, rareEvent, runStarted, value } from '../oracle/random-run.js';
 
-const NAMES = ['loss', 'lr', 'eval/acc', 'time', 'data_time', 'x/y/z'];
-const value = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0));
-const op = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('put' as const), name: fc.nat(NAMES.length - 1), value, back: fc.option(fc.nat(5)) }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('step' as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('event' as const), which: fc.nat(3), value }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), back: fc.nat(10) }) },
-);
-
-test('replaying the log rebuilds exactly the live state, for random event sequences with rewinds', async () => {
+test('replaying the log rebuilds the reference state at every step and at the end, for random runs with rewinds', async () => {
   const dir = tempDir();
+  const stats = new RunStats();
   let n = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(op, { maxLength: 120 }), fc.integer({ min: 2, max: 40 }), async (ops, maxLength) => {
+    fc.asyncProperty(fc.array(op, { minLength: 40, maxLength: 200, size: 'max' }), fc.integer({ min: 2, max: 40 }), async (ops, maxLength) => {
       const path = join(dir, `p${n++}.sqlite`);
       const log = LogFile.open(path);
       let writer = log.createRun({ name: 'prop' });
       const runId = writer.runId;
+      const run = new ReferenceRun({ maxLength });
       let storage = new EventStorage({ sink: writer, maxLength });
-      storage.append({
-        type: 'run-started',
-        v: 1,
-        data: { name: 'prop', config: { a: 1 }, startIter: 0, historyMaxLength: maxLength, wallTime: 0, host: { hostname: 'h', platform: 'p', node: 'n', pid: 1 } },
-      });
-      const afterStep = new Map<number, unknown>();
-      let resumes = 0;
+      const append = (e: TrainEvent): void => {
+        run.append(e);
+        storage.append(e);
+      };
+      append(runStarted(0, maxLength));
+      // The reference state right after each step on the live timeline.
+      const afterStep = new Map<number, ObservedState>();
       for (const o of ops) {
+        const iter = run.state.iter;
         if (o.kind === 'put') {
-          const name = NAMES[o.name]!;
-          const iter = o.back === null ? undefined : Math.max(0, storage.iter - o.back);
-          storage.putScalar(name, o.value, o.name % 2 === 0, iter);
+          stats.put(o.value);
+          const name = must(METRIC_NAMES[o.name], `metric ${o.name}`);
+          const at = o.back === null ? undefined : Math.max(0, iter - o.back);
+          run.append(event('scalar', { name, value: o.value, smoothingHint: hintOf(o.name), iter: at ?? iter }));
+          storage.putScalar(name, o.value, hintOf(o.name), at);
         } else if (o.kind === 'step') {
-          const it = storage.iter;
-          storage.step(it + 0.5);
-          afterStep.set(it, view(storage.state));
+          run.append(event('step', { iter, wallTime: o.wallTime }));
+          storage.step(o.wallTime);
+          const expected = run.state.observe();
+          assert.deepStrictEqual(observe(storage.state), expected, `live state after step ${iter}`);
+          afterStep.set(iter, expected);
         } else if (o.kind === 'event') {
-          const it = storage.iter;
-          const events: TrainEvent[] = [
-            { type: 'checkpoint-saved', v: 1, data: { iter: it, name: `model_${it}`, path: '/x' } },
-            { type: 'writer-cursor', v: 1, data: { writer: 'json', iter: it, detail: { v: o.value } } },
-            { type: 'hook-failed', v: 1, data: { hook: 'H', phase: 'afterStep', iter: it, message: 'm' } },
-            { type: 'histogram', v: 1, data: { name: 'h', iter: it, min: o.value, max: 1, num: 1, sum: 1, sumSquares: 1, bucketLimits: [1], bucketCounts: [1] } },
-          ];
-          storage.append(events[o.which]!);
-        } else if (resumes < 2) {
+          append(rareEvent(o.which, iter, o.value));
+        } else if (run.rewinds < 2) {
           const done = [...afterStep.keys()];
-          if (done.length === 0) continue;
-          const k = done[Math.max(0, done.length - 1 - o.back)]!;
+          const k = done[Math.max(0, done.length - 1 - o.back)];
+          if (k === undefined) continue;
           await writer.close();
-          resumes++;
           const reader = LogFile.open(path, { readonly: true });
           const { state, lastSeq, reached } = replayRun(reader, runId, { untilIter: k });
           reader.close();
           assert.ok(reached);
-          // Time travel: the state rebuilt at k is the state the live run had after step k.
-          assert.deepStrictEqual(view(state), afterStep.get(k));
+          // Time travel: the state rebuilt at k is the state the run had after step k.
+          assert.deepStrictEqual(observe(state), afterStep.get(k), `replayed until step ${k}`);
           for (const it of done) if (it > k) afterStep.delete(it);
           writer = log.appendToRun(runId);
           storage = new EventStorage({ sink: writer, state });
-          storage.append({ type: 'resumed', v: 1, data: { iter: k, toSeq: lastSeq, wallTime: 1 } });
+          const resumed = event('resumed', { iter: k, toSeq: lastSeq, wallTime: 1 });
+          run.resume(resumed);
+          storage.append(resumed);
         }
       }
-      storage.append({ type: 'run-completed', v: 1, data: { iter: storage.iter, wallTime: 2 } });
+      append(event('run-completed', { iter: run.state.iter, wallTime: 2 }));
       await writer.close();
+      const expected = run.state.observe();
+      assert.deepStrictEqual(observe(storage.state), expected, 'live state at the end');
       const reader = LogFile.open(path, { readonly: true });
-      const replayed = replayRun(reader, runId).state;
-      assert.deepStrictEqual(view(replayed), view(storage.state));
-      for (const [k, expected] of afterStep) {
-        assert.deepStrictEqual(view(replayRun(reader, runId, { untilIter: k }).state), expected);
+      assert.deepStrictEqual(observe(replayRun(reader, runId).state), expected, 'replayed state at the end');
+      for (const [k, after] of afterStep) {
+        assert.deepStrictEqual(observe(replayRun(reader, runId, { untilIter: k }).state), after, `replayed until step ${k}`);
       }
       reader.close();
       log.close();
+      stats.finished(run);
     }),
-    { numRuns: 30 },
+    { numRuns: 12, seed: SEED },
   );
+  assert.equal(stats.below(5), null, 'the generated runs put scalars (NaN, ±Inf, -0), evicted, smoothed and resumed');
 });
 
-test('evolveAll over a batch equals evolving one event at a time', () => {
+test('evolveAll over a batch and evolving one event at a time both give the reference state', () => {
+  let scalars = 0;
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(4), value, fc.boolean()), { maxLength: 200 }), (puts) => {
+    fc.property(fc.array(fc.tuple(fc.nat(4), value, fc.boolean()), { maxLength: 200, size: 'max' }), (puts) => {
       const events: TrainEvent[] = [];
       let iter = 0;
       for (const [name, v, step] of puts) {
-        events.push({ type: 'scalar', v: 1, data: { name: `m${name}`, value: v, smoothingHint: name % 2 === 0, iter } });
-        if (step) events.push({ type: 'step', v: 1, data: { iter: iter++, wallTime: iter } });
+        events.push(event('scalar', { name: `m${name}`, value: v, smoothingHint: name % 2 === 0, iter }));
+        if (step) events.push(event('step', { iter: iter++, wallTime: iter }));
       }
-      const one = events.reduce(evolve, initialState());
-      assert.deepStrictEqual(view(evolveAll(initialState(), events)), view(one));
+      scalars += puts.length;
+      const expected = referenceState(events).observe();
+      assert.deepStrictEqual(observe(events.reduce(evolve, initialState())), expected);
+      assert.deepStrictEqual(observe(evolveAll(initialState(), events)), expected);
     }),
+    { seed: SEED },
   );
+  assert.ok(scalars >= 1000, `${scalars} scalars folded`);
 });
 
 test('a snapshot cache gives the same state at any iteration as a full replay, and is disposable', async () => {
@@ -114,21 +116,33 @@ test('a snapshot cache gives the same state at any iteration as a full replay, a
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'long' });
   const s = new EventStorage({ sink: w, maxLength: 300 });
+  // No run-started event says maxLength 300: a replay keeps every sample (the default).
+  const run = new ReferenceRun();
   for (let i = 0; i < 2000; i++) {
     s.putScalar('loss', Math.sin(i));
-    if (i % 7 === 0) s.putScalar('lr', i, false);
-    if (i === 1000) s.putScalar('late', 1);
+    run.append(event('scalar', { name: 'loss', value: Math.sin(i), smoothingHint: true, iter: i }));
+    if (i % 7 === 0) {
+      s.putScalar('lr', i, false);
+      run.append(event('scalar', { name: 'lr', value: i, smoothingHint: false, iter: i }));
+    }
+    if (i === 1000) {
+      s.putScalar('late', 1);
+      run.append(event('scalar', { name: 'late', value: 1, smoothingHint: true, iter: i }));
+    }
     s.step(i);
+    run.append(event('step', { iter: i, wallTime: i }));
   }
   await w.close();
   const reader = LogFile.open(path, { readonly: true });
   const cache = SnapshotCache.open(reader, { interval: 128 })!;
   const full = replayRun(reader, 1);
+  assert.deepStrictEqual(observe(full.state), run.state.observe());
   const cached1 = replayRun(reader, 1, { cache });
-  assert.deepStrictEqual(view(cached1.state), view(full.state));
+  assert.deepStrictEqual(observe(cached1.state), run.state.observe());
   for (const k of [0, 127, 128, 129, 999, 1000, 1500, 1999]) {
-    const expected = view(replayRun(reader, 1, { untilIter: k }).state);
-    assert.deepStrictEqual(view(replayRun(reader, 1, { untilIter: k, cache }).state), expected, `iteration ${k}`);
+    const expected = run.stateAfterStep(k).observe();
+    assert.deepStrictEqual(observe(replayRun(reader, 1, { untilIter: k }).state), expected, `iteration ${k}`);
+    assert.deepStrictEqual(observe(replayRun(reader, 1, { untilIter: k, cache }).state), expected, `iteration ${k}`);
   }
   const rows = (new (await import('better-sqlite3')).default(cache.path).prepare('SELECT count(*) n FROM snapshots').get() as { n: number }).n;
   assert.ok(rows >= 10, `snapshots stored: ${rows}`);
@@ -177,13 +191,13 @@ test('snapshots of long histories, evicting and starting at different times, loa
   const cache = SnapshotCache.open(log, { interval: 1000 })!;
   replayRun(log, 1, { untilIter: 19_999, cache });
   for (const k of [999, 4095, 4096, 8191, 9000, 12_345, 19_999]) {
-    const expected = view(replayRun(log, 1, { untilIter: k }).state);
-    assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: k, cache }).state), expected, `iteration ${k}`);
+    const expected = observe(replayRun(log, 1, { untilIter: k }).state);
+    assert.deepStrictEqual(observe(replayRun(log, 1, { untilIter: k, cache }).state), expected, `iteration ${k}`);
   }
   // Served by the nearest snapshot, not by a fallback to an older one (metrics added midway).
   for (const k of [8500, 12_345, 19_999]) assert.ok(cache.nearest(1, log.timeline(1), k)!.state.iter > k - 1000, `nearest to ${k}`);
   // A state loaded from the cache keeps folding like any other.
-  assert.deepStrictEqual(view(replayRun(log, 1, { cache }).state), view(replayRun(log, 1).state));
+  assert.deepStrictEqual(observe(replayRun(log, 1, { cache }).state), observe(replayRun(log, 1).state));
   cache.close();
   log.close();
 });
@@ -204,7 +218,7 @@ test('a cache that lost blocks falls back to older snapshots or a full replay, w
   db.prepare('DELETE FROM blocks WHERE seq = (SELECT max(seq) FROM blocks) OR block = 0').run();
   db.close();
   for (const k of [5999, 3000, 200]) {
-    assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: k, cache }).state), view(replayRun(log, 1, { untilIter: k }).state), `iteration ${k}`);
+    assert.deepStrictEqual(observe(replayRun(log, 1, { untilIter: k, cache }).state), observe(replayRun(log, 1, { untilIter: k }).state), `iteration ${k}`);
   }
   cache.close();
   log.close();
@@ -224,8 +238,8 @@ test('a cache file of another format is rebuilt, not misread', async () => {
   old.prepare('INSERT INTO snapshots VALUES (?, 1, 50, 51, NULL, 1, ?)').run('x', Buffer.from('junk'));
   old.close();
   const cache = SnapshotCache.open(log, { interval: 10 })!;
-  assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: 77, cache }).state), view(replayRun(log, 1, { untilIter: 77 }).state));
-  assert.deepStrictEqual(view(replayRun(log, 1, { untilIter: 77, cache }).state), view(replayRun(log, 1, { untilIter: 77 }).state));
+  assert.deepStrictEqual(observe(replayRun(log, 1, { untilIter: 77, cache }).state), observe(replayRun(log, 1, { untilIter: 77 }).state));
+  assert.deepStrictEqual(observe(replayRun(log, 1, { untilIter: 77, cache }).state), observe(replayRun(log, 1, { untilIter: 77 }).state));
   cache.close();
   const db = new Database(`${path}.snapshots`, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), 3);
@@ -248,10 +262,10 @@ test('onEvent sees, before each rare event and with withSteps before each step, 
   await w.close();
   for (const withSteps of [false, true]) {
     const seen: Array<[string, unknown]> = [];
-    replayRun(log, 1, { withSteps, onEvent: (before, e) => seen.push([e.type, view(before)]) });
+    replayRun(log, 1, { withSteps, onEvent: (before, e) => seen.push([e.type, observe(before)]) });
     const expected: Array<[string, unknown]> = [];
     events.forEach((e, i) => {
-      if (e.type === 'writer-cursor' || (withSteps && e.type === 'step')) expected.push([e.type, view(evolveAll(initialState(), events.slice(0, i)))]);
+      if (e.type === 'writer-cursor' || (withSteps && e.type === 'step')) expected.push([e.type, referenceState(events.slice(0, i)).observe()]);
     });
     assert.deepStrictEqual(seen, expected, `withSteps ${withSteps}`);
   }
