@@ -1,3 +1,5 @@
+import type { backend_util } from '@tensorflow/tfjs';
+
 /**
  * Index arithmetic shared by the convolution-gradient kernels. Each gradient is computed as a
  * forward convolution that the wasm backend already runs fast (XNNPACK), with the roles of
@@ -43,22 +45,6 @@ export function filterGradPadding(axis: ConvAxis): AxisPadding {
   return { before: padBefore, after: Math.max(0, needed - inSize - padBefore) };
 }
 
-/** Output length of a convolution over `paddedSize` positions with the given filter extent.  *
- * @example
- * ```ts
- * convOutSize(30, 28, 1, 1); // 3: a 28-tap filter over 30 padded positions
- * ```
- */
-export function convOutSize(
-  paddedSize: number,
-  filterSize: number,
-  stride: number,
-  dilation: number,
-): number {
-  const effectiveFilter = (filterSize - 1) * dilation + 1;
-  return Math.floor((paddedSize - effectiveFilter) / stride) + 1;
-}
-
 /**
  * Padding of the stride-dilated `dy` (each row followed by `stride - 1` zero rows, so its length
  * is `outSize * stride`) for the input gradient seen as a stride-1 convolution with the
@@ -77,4 +63,100 @@ export function inputGradPadding(axis: ConvAxis): AxisPadding {
   // The stride-1 convolution must produce exactly inSize positions.
   const after = inSize + (filterSize - 1) * dilation - before - outSize * stride;
   return { before, after };
+}
+
+/** The paddings of both spatial axes of a gradient convolution. */
+export interface GradPaddings {
+  readonly rows: AxisPadding;
+  readonly cols: AxisPadding;
+}
+
+/** The attributes of a gradient convolution (NHWC) that its geometry fixes. */
+export type GradConvAttrs = {
+  readonly strides: [number, number];
+  readonly dilations: [number, number];
+  readonly pad: [[number, number], [number, number], [number, number], [number, number]];
+};
+
+/**
+ * {@link filterGradPadding} of both axes of the forward convolution `info`.
+ *
+ * @example
+ * ```ts
+ * const padding = filterGradPaddings(info); // { rows: { before: 1, after: 1 }, cols: … }
+ * ```
+ */
+export function filterGradPaddings(info: backend_util.Conv2DInfo): GradPaddings {
+  const { rows, cols } = axes(info);
+  return { rows: filterGradPadding(rows), cols: filterGradPadding(cols) };
+}
+
+/**
+ * {@link inputGradPadding} of both axes of the forward convolution `info`.
+ *
+ * @example
+ * ```ts
+ * const padding = inputGradPaddings(info); // negative parts are cropped from the spread dy
+ * ```
+ */
+export function inputGradPaddings(info: backend_util.Conv2DInfo): GradPaddings {
+  const { rows, cols } = axes(info);
+  return { rows: inputGradPadding(rows), cols: inputGradPadding(cols) };
+}
+
+/**
+ * The filter gradient as a convolution of `x` with `dy`: forward stride and dilation exchanged,
+ * the input padded by `padding` ({@link filterGradPaddings}).
+ *
+ * @example
+ * ```ts
+ * scope.run('Conv2D', { x: xT, filter: dyT }, { ...filterGradConvAttrs(info, padding), dataFormat: 'NHWC' });
+ * ```
+ */
+export function filterGradConvAttrs(info: backend_util.Conv2DInfo, padding: GradPaddings): GradConvAttrs {
+  return {
+    strides: [info.dilationHeight, info.dilationWidth],
+    dilations: [info.strideHeight, info.strideWidth],
+    pad: explicitPad(padding.rows, padding.cols),
+  };
+}
+
+/**
+ * The input gradient as a stride-1 convolution of the spread `dy` with the flipped filter at the
+ * forward dilation, padded by the non-negative parts of `padding` ({@link inputGradPaddings}):
+ * the spread has already cropped the negative ones.
+ *
+ * @example
+ * ```ts
+ * scope.run('DepthwiseConv2dNative', { x: spread, filter }, { ...inputGradConvAttrs(info, padding) });
+ * ```
+ */
+export function inputGradConvAttrs(info: backend_util.Conv2DInfo, padding: GradPaddings): GradConvAttrs {
+  const { rows, cols } = padding;
+  return {
+    strides: [1, 1],
+    dilations: [info.dilationHeight, info.dilationWidth],
+    pad: explicitPad(
+      { before: Math.max(0, rows.before), after: Math.max(0, rows.after) },
+      { before: Math.max(0, cols.before), after: Math.max(0, cols.after) },
+    ),
+  };
+}
+
+function explicitPad(rows: AxisPadding, cols: AxisPadding): GradConvAttrs['pad'] {
+  return [
+    [0, 0],
+    [rows.before, rows.after],
+    [cols.before, cols.after],
+    [0, 0],
+  ];
+}
+
+// The forward convolution's geometry along its rows and along its columns.
+function axes(info: backend_util.Conv2DInfo): { rows: ConvAxis; cols: ConvAxis } {
+  const { top, left } = info.padInfo;
+  return {
+    rows: { inSize: info.inHeight, outSize: info.outHeight, filterSize: info.filterHeight, stride: info.strideHeight, dilation: info.dilationHeight, padBefore: top },
+    cols: { inSize: info.inWidth, outSize: info.outWidth, filterSize: info.filterWidth, stride: info.strideWidth, dilation: info.dilationWidth, padBefore: left },
+  };
 }

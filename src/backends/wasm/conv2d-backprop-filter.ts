@@ -1,18 +1,9 @@
-import {
-  backend_util,
-  Conv2DBackpropFilter,
-  type Conv2DBackpropFilterAttrs,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
+import { type backend_util, Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 
-import { convOutSize, filterGradPadding } from './conv-geometry.js';
-import { assertFloat32, assertShape } from './kernel-input-checks.js';
+import { filterGradConvAttrs, filterGradPaddings } from './conv-geometry.js';
 import { filterPatches } from './filter-patches.js';
+import { forwardConv, type Shape4 } from './forward-conv.js';
 import { type KernelScope, WASM_BACKEND, withKernelScope } from './kernel-scope.js';
-
-type Shape4 = [number, number, number, number];
 
 /**
  * `Conv2DBackpropFilter` (the gradient of `conv2d` with respect to its filter) for the wasm
@@ -36,23 +27,9 @@ type Shape4 = [number, number, number, number];
  */
 export const conv2DBackpropFilterKernel = (strategy: FilterGradStrategy): KernelFunc => ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as Conv2DBackpropFilterAttrs;
-  assertFloat32(Conv2DBackpropFilter, x, 'x');
-  assertFloat32(Conv2DBackpropFilter, dy, 'dy');
-  const format = backend_util.convertConv2DDataFormat(dataFormat);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
-  assertShape(Conv2DBackpropFilter, dy, 'dy', info.outShape);
-  const channelsLast = format === 'channelsLast';
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const forward = { depthwise: false, strides, pad, dataFormat, dimRoundingMode } as const;
+  const { info, channelsLast } = forwardConv(Conv2DBackpropFilter, { x, dy }, x.shape as Shape4, filterShape, forward);
   return withKernelScope(backend, (scope) =>
     (strategy === 'auto' ? filterGradStrategy(info) : strategy) === 'patches'
       ? byPatches(scope, x, dy, info, channelsLast)
@@ -105,52 +82,15 @@ function byPatches(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: back
 }
 
 function byConvolution(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, channelsLast: boolean): TensorInfo {
-  const rows = filterGradPadding({
-    inSize: info.inHeight,
-    outSize: info.outHeight,
-    filterSize: info.filterHeight,
-    stride: info.strideHeight,
-    dilation: 1,
-    padBefore: info.padInfo.top,
-  });
-  const cols = filterGradPadding({
-    inSize: info.inWidth,
-    outSize: info.outWidth,
-    filterSize: info.filterWidth,
-    stride: info.strideWidth,
-    dilation: 1,
-    padBefore: info.padInfo.left,
-  });
+  const padding = filterGradPaddings(info);
   // [C, H, W, N]: the input channels become the batch, the batch becomes the reduced channels.
   const xT = scope.transpose(x, channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0]);
   // [OH, OW, N, OC]: dy becomes a filter whose taps are the forward output positions.
   const dyT = scope.transpose(dy, channelsLast ? [1, 2, 0, 3] : [2, 3, 0, 1]);
-  let grad = scope.run(
-    'Conv2D',
-    { x: xT, filter: dyT },
-    {
-      strides: [1, 1],
-      dilations: [info.strideHeight, info.strideWidth],
-      pad: [
-        [0, 0],
-        [rows.before, rows.after],
-        [cols.before, cols.after],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    },
-  );
-  const height = convOutSize(info.inHeight + rows.before + rows.after, info.outHeight, 1, info.strideHeight);
-  const width = convOutSize(info.inWidth + cols.before + cols.after, info.outWidth, 1, info.strideWidth);
-  if (height !== info.filterHeight || width !== info.filterWidth) {
-    // Trailing input rows the forward pass never reached produced extra (meaningless) taps.
-    grad = scope.run(
-      'Slice',
-      { x: grad },
-      { begin: [0, 0, 0, 0], size: [info.inChannels, info.filterHeight, info.filterWidth, info.outChannels] },
-    );
-  }
-  return scope.transpose(grad, [1, 2, 0, 3]);
+  const grad = scope.run('Conv2D', { x: xT, filter: dyT }, { ...filterGradConvAttrs(info, padding), dataFormat: 'NHWC' });
+  // Trailing input rows the forward pass never reached produce extra (meaningless) taps.
+  const taps = scope.cropTo(grad, [info.inChannels, info.filterHeight, info.filterWidth, info.outChannels]);
+  return scope.transpose(taps, [1, 2, 0, 3]);
 }
 
 /** Kernel config registered into the wasm backend by `enableWasmTraining`. */

@@ -1,17 +1,8 @@
-import {
-  backend_util,
-  DepthwiseConv2dNativeBackpropFilter,
-  type DepthwiseConv2dNativeBackpropFilterAttrs,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
+import { DepthwiseConv2dNativeBackpropFilter, type DepthwiseConv2dNativeBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 
-import { convOutSize, filterGradPadding } from './conv-geometry.js';
-import { assertFloat32, assertShape } from './kernel-input-checks.js';
+import { filterGradConvAttrs, filterGradPaddings } from './conv-geometry.js';
+import { forwardConv, type Shape4 } from './forward-conv.js';
 import { WASM_BACKEND, withKernelScope } from './kernel-scope.js';
-
-type Shape4 = [number, number, number, number];
 
 /**
  * `DepthwiseConv2dNativeBackpropFilter` for the wasm backend, which does not ship one.
@@ -23,39 +14,12 @@ type Shape4 = [number, number, number, number];
  */
 const depthwiseConv2dBackpropFilterKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, filterShape } =
-    attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
-  const kernel = DepthwiseConv2dNativeBackpropFilter;
-  assertFloat32(kernel, x, 'x');
-  assertFloat32(kernel, dy, 'dy');
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    true,
-  );
-  assertShape(kernel, dy, 'dy', info.outShape);
+  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const forward = { depthwise: true, strides, dilations, pad, dimRoundingMode } as const;
+  const { info } = forwardConv(DepthwiseConv2dNativeBackpropFilter, { x, dy }, x.shape as Shape4, filterShape, forward);
   const [batch, height, width, channels] = x.shape as Shape4;
   const multiplier = info.outChannels / info.inChannels;
-  const rows = filterGradPadding({
-    inSize: height,
-    outSize: info.outHeight,
-    filterSize: info.filterHeight,
-    stride: info.strideHeight,
-    dilation: info.dilationHeight,
-    padBefore: info.padInfo.top,
-  });
-  const cols = filterGradPadding({
-    inSize: width,
-    outSize: info.outWidth,
-    filterSize: info.filterWidth,
-    stride: info.strideWidth,
-    dilation: info.dilationWidth,
-    padBefore: info.padInfo.left,
-  });
+  const padding = filterGradPaddings(info);
 
   return withKernelScope(backend, (scope) => {
     const pairs = batch * channels;
@@ -63,33 +27,12 @@ const depthwiseConv2dBackpropFilterKernel: KernelFunc = ({ inputs, backend, attr
     const xT = scope.reshape(scope.transpose(x, [1, 2, 0, 3]), [1, height, width, pairs]);
     // [OH, OW, N·C, M]: dy as a per-pair filter whose taps are the forward output positions.
     const dyT = scope.reshape(scope.transpose(dy, [1, 2, 0, 3]), [info.outHeight, info.outWidth, pairs, multiplier]);
-    const perPair = scope.run(
-      'DepthwiseConv2dNative',
-      { x: xT, filter: dyT },
-      {
-        strides: [info.dilationHeight, info.dilationWidth],
-        dilations: [info.strideHeight, info.strideWidth],
-        pad: [
-          [0, 0],
-          [rows.before, rows.after],
-          [cols.before, cols.after],
-          [0, 0],
-        ],
-      },
-    );
-    const taps = [
-      convOutSize(height + rows.before + rows.after, info.outHeight, info.dilationHeight, info.strideHeight),
-      convOutSize(width + cols.before + cols.after, info.outWidth, info.dilationWidth, info.strideWidth),
-    ];
-    let grad = scope.reshape(perPair, [taps[0], taps[1], batch, channels * multiplier]);
-    if (taps[0] !== info.filterHeight || taps[1] !== info.filterWidth) {
-      // Trailing input rows the forward pass never reached produced extra (meaningless) taps.
-      grad = scope.run(
-        'Slice',
-        { x: grad },
-        { begin: [0, 0, 0, 0], size: [info.filterHeight, info.filterWidth, batch, channels * multiplier] },
-      );
-    }
+    const perPair = scope.run('DepthwiseConv2dNative', { x: xT, filter: dyT }, filterGradConvAttrs(info, padding));
+    // [1, taps, taps, N·C·M]; trailing input rows the forward pass never reached produce extra
+    // (meaningless) taps.
+    const [, tapRows, tapCols] = perPair.shape as Shape4;
+    const perSample = scope.reshape(perPair, [tapRows, tapCols, batch, channels * multiplier]);
+    const grad = scope.cropTo(perSample, [info.filterHeight, info.filterWidth, batch, channels * multiplier]);
     const summed = batch === 1 ? grad : scope.run('Sum', { x: grad }, { axis: [2], keepDims: false });
     return scope.reshape(summed, filterShape);
   });

@@ -1,6 +1,6 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 
-import type { AxisPadding } from './conv-geometry.js';
+import type { GradPaddings } from './conv-geometry.js';
 import type { KernelScope } from './kernel-scope.js';
 
 type Shape4 = [number, number, number, number];
@@ -9,12 +9,12 @@ type Shape4 = [number, number, number, number];
  * Prepares NHWC `dy` for an input gradient computed as a stride-1 convolution: follows every
  * row and column with `stride - 1` zeros (so each dy value sits where its forward output window
  * started), then crops what a negative padding asks to remove. The caller pads with the
- * non-negative parts of `rows`/`cols`.
+ * non-negative parts of `padding` (`inputGradConvAttrs`).
  *
  * @example
  * ```ts
  * // dy [N, 14, 14, K] of a stride-2 conv → [N, 28, 28, K] with every other row/column zero
- * const spread = spreadForInputGradient(scope, dy, 2, 2, rows, cols);
+ * const spread = spreadForInputGradient(scope, dy, 2, 2, inputGradPaddings(info));
  * ```
  */
 export function spreadForInputGradient(
@@ -22,9 +22,9 @@ export function spreadForInputGradient(
   dy: TensorInfo,
   strideHeight: number,
   strideWidth: number,
-  rows: AxisPadding,
-  cols: AxisPadding,
+  padding: GradPaddings,
 ): TensorInfo {
+  const { rows, cols } = padding;
   const [batch, outHeight, outWidth, channels] = dy.shape as Shape4;
   let spread = dy;
   if (strideHeight > 1 || strideWidth > 1) {

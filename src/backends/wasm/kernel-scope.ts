@@ -100,6 +100,12 @@ export class KernelScope {
     return this.run('Transpose', { x }, { perm: [...perm] });
   }
 
+  /** The leading `size` block of `x` (`Slice` from the origin), or `x` itself when that is all of it. */
+  cropTo(x: TensorInfo, size: readonly number[]): TensorInfo {
+    const whole = x.shape.length === size.length && x.shape.every((d, i) => d === size[i]);
+    return whole ? x : this.run('Slice', { x }, { begin: size.map(() => 0), size: [...size] });
+  }
+
   /** Gives up ownership of `info` so that {@link dispose} leaves it alive (the kernel's result). */
   release(info: TensorInfo): TensorInfo {
     const index = this.#owned.lastIndexOf(info);
