@@ -8,8 +8,8 @@
  * 5×5×16 – max-pool – dense 10, Adam) on 28×28×1 inputs, batch 64. Every backend runs the same
  * hand-written step, `optimizer.minimize(loss, true, weights)`, over a few pre-built batches,
  * with the same initial weights. Each figure is the median steps/s of several timed repeats after
- * a warm-up step, the setups taking turns; the cpu backend gets few steps because one CNN step
- * takes it 7–15 s.
+ * a warm-up step, the setups taking turns; the cpu backend gets few steps because its CNN steps
+ * take seconds.
  * Targets (issue "Fast CPU training"): wasm + trainledger ≥ 20× cpu for both models.
  *
  *   node --import tsx tools/bench/backends.ts --fit-vs-loop
@@ -32,7 +32,7 @@ interface ModelSpec {
   readonly name: string;
   readonly inputShape: readonly number[];
   readonly build: () => tf.LayersModel;
-  /** Steps per timed repeat, per backend kind: cpu is 10–300× slower. */
+  /** Steps per timed repeat, per backend kind: cpu is much slower. */
   readonly steps: { readonly cpu: number; readonly wasm: number };
   readonly repeats: { readonly cpu: number; readonly wasm: number };
 }

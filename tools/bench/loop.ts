@@ -9,8 +9,8 @@
  *       runs on the log's commit thread (`--writer-thread main` keeps it on the training thread)
  * and the overhead (c − a) per step. Target: ≤ 10 µs.
  *
- * How a figure is made. A step takes ~30 µs and this machine is shared: its speed drifts by 2×
- * over seconds, more than the overheads measured. So the baseline runs *interleaved* with the
+ * How a figure is made. A step is short and this machine is shared: its speed drifts over
+ * seconds by more than the overheads measured. So the baseline runs *interleaved* with the
  * trainer, in the same process and the same seconds: while (b) or (c) trains, a hook pauses it
  * every WINDOW steps and runs WINDOW steps of (a) (its own variable and optimizer), timed
  * apart. Each trainer window is paired with the mean of the (a) windows either side of it, and
@@ -21,9 +21,8 @@
  * of GC is left out of both loops, and the heap each allocates per step is printed beside, to
  * show they pay alike for it (the trainer allocates slightly less). Windows before step
  * STEPS/5 are dropped (JIT warm-up), and in (c) those before the log's commit thread is up (its
- * start, ~0.4 s under tsx, overlaps the first steps). The µs/step printed are median windows.
- * (CPU-time counters are not printed: on this kernel they advance in 4 ms ticks, coarser than a
- * window.)
+ * start overlaps the first steps). The µs/step printed are median windows. (CPU-time counters
+ * are not printed: on this kernel they advance in ticks coarser than a window.)
  *
  *   npm run bench:loop [-- --steps 20000 --repeats 3 --window 250 --breakdown --writer-thread log|main]
  * --breakdown also trains (b) with each part of (c) alone, to show where (c − b) goes.
@@ -56,10 +55,9 @@ const FROM = Math.ceil(STEPS / 5 / WINDOW) * WINDOW;
 const BREAKDOWN = process.argv.includes('--breakdown');
 const WRITER_THREAD = process.argv.includes('--writer-thread') ? (process.argv[process.argv.indexOf('--writer-thread') + 1] as 'log' | 'main') : 'log';
 
-// Every timed window starts right after a minor GC, so a scavenge (~1.5 ms here, every ~400
-// steps of this model) falls in none: otherwise it lands in some windows and not others, and the
-// paired differences become a mixture of ±6 µs/step. The price is that GC time is left out of
-// both loops; the heap each allocates per step is printed, to show they pay the same for it.
+// Every timed window starts right after a minor GC, so a scavenge falls in none: otherwise it
+// lands in some windows and not others and turns the paired differences into a mixture. GC time
+// is left out of both loops; the heap each allocates per step is printed, to show they pay alike.
 const gc = (globalThis as { gc?: (options: { readonly type: 'minor' | 'major' }) => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench:loop does)');
 const minorGc = (): void => gc({ type: 'minor' });
@@ -211,8 +209,8 @@ if (BREAKDOWN) {
     console.log(`    (b) + ${p.padEnd(6)} alone                  ${median(x.t).toFixed(2).padStart(7)} µs/step   − a = ${over(x).toFixed(2)} µs (− (b − a) = ${(over(x) - over(b)).toFixed(2)})`);
   }
 }
-// This machine runs the same code at two speeds (the hand loop at ~22 or ~46 µs/step, switching
-// every second or so) and overheads in µs scale with it: the pairs split by the speed of their (a).
+// The machine switches between two speeds and overheads in µs scale with it: split the pairs by
+// the speed of their (a).
 const SPLIT = 33;
 const byMode = (x: Pairs, fast: boolean): string => {
   const d = diffs(x).filter((_, i) => (x.a[i]! < SPLIT) === fast);

@@ -10,8 +10,8 @@
  * No evaluation runs in any of them (it would cost all three the same). Targets: b/a ≥ 0.98,
  * b/c ≥ 1.0.
  *
- * How the ratios are made. This machine is shared and its speed drifts (±20% within a minute),
- * more than the differences measured, so the baseline runs *interleaved* with (b) and (c) in
+ * How the ratios are made. This machine is shared and its speed drifts by more than the
+ * differences measured, so the baseline runs *interleaved* with (b) and (c) in
  * the same seconds: every WINDOW steps, a hook of (b) and a batch callback of (c) pause the
  * run and train WINDOW steps of (a) (its own model, optimizer and batches), timed apart. Each
  * window of (b) or (c) is paired with the mean of the (a) windows either side of it; b/a and c/a are medians
@@ -19,15 +19,14 @@
  * dropped (warm-up). The time (b) and (c) spend starting (the log's commit thread, fit's
  * setup) is one-time and left out of the windows; the log's start overlaps training anyway.
  * A control run puts a second copy of the hand loop where the trainer runs and reads it the
- * same way: identical code should read 1.000, and what it reads instead is the method's
- * error (about 1% here).
+ * same way: identical code should read 1.000, and what it reads instead is the method's error.
  *
  *   npm run bench:train [-- --steps 200 --repeats 2 --window 10 --model cnn|mlp --backend wasm --batch 64]
  *
- * At batch 64 a step is ~44 ms of kernels that all three share, and the loops' own costs are
- * ~0.5% of it, under this method's ±1%. `--batch 1` (with `--steps 2000 --window 50`) trains the
- * same model and data at ~2.7 ms a step, where those costs show. Most of them (hooks,
- * callbacks, logs, fit's graph execution) do not grow with the batch; copying the batch does.
+ * At batch 64 the kernels all three share dominate a step and hide the loops' own costs in the
+ * method's error; `--batch 1` (with `--steps 2000 --window 50`) makes those costs show. Most of
+ * them (hooks, callbacks, logs, fit's graph execution) do not grow with the batch; copying the
+ * batch does.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

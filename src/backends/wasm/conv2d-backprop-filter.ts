@@ -12,11 +12,9 @@ import { type KernelScope, WASM_BACKEND, withKernelScope } from './kernel-scope.
  * - 'convolution': dW[fh, fw, c, oc] = Σ_{n, oh, ow} x[n, oh·s + fh, ow·s + fw, c] · dy[n, oh, ow, oc]
  *   is itself a convolution: take `x` with channels as batch and batch as channels ([C, H, W, N]),
  *   and `dy` as the filter ([OH, OW, N, OC]); the forward stride becomes the dilation. XNNPACK
- *   then does the whole reduction as one GEMM, which measured 25–50× faster than im2col built
- *   from wasm's Slice/Concat kernels and than its `Conv3DBackpropFilterV2` loop (which is also
- *   wrong for strided 'valid' inputs in 4.22). The mirror formulation, `x` as the filter, measured
- *   no faster: its GEMM has only C output columns, and XNNPACK's SIMD tiles waste most of their
- *   lanes on a single-channel input.
+ *   then does the whole reduction as one GEMM, far faster than im2col from wasm's Slice/Concat
+ *   kernels or its `Conv3DBackpropFilterV2` loop (also wrong for strided 'valid' inputs in 4.22);
+ *   figures in docs/benchmarks.md. `x` as the filter instead leaves the GEMM only C output columns.
  * - 'patches': the patch matrix of `x` written by JavaScript straight into the wasm heap
  *   ({@link filterPatches}), times `dy`, one plain matrix product.
  *
@@ -51,10 +49,8 @@ const MAX_PATCH_TAPS = 16;
  * convolutions of up to 16 channels, 3×3 on one channel) and its patch matrix has at most 4M
  * floats; 'convolution' otherwise. The convolution hands XNNPACK a filter of `dy`'s size that
  * gives only FH·FW·C output rows, which its tiles serve badly when they are so few; the patch
- * matrix costs a copy of `x` per tap, which grows past the convolution's cost quickly.
- * Measured with fresh tensors per call (`npm run bench:kernels`): patches were 1.6–2.0× faster
- * on both layers of ≤ 16 taps in three runs, and 0.5–1.4× on the nine others, where the ratio moved
- * by up to 0.3 between runs (this machine's noise), so the rule keeps to the clear wins.
+ * matrix costs a copy of `x` per tap, which grows past the convolution's cost quickly. The rule
+ * keeps to the clear wins of `npm run bench:kernels` (figures in docs/benchmarks.md).
  *
  * @example
  * ```ts

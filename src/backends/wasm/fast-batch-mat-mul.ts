@@ -19,15 +19,15 @@ import { type KernelScope, WASM_BACKEND, withKernelScope } from './kernel-scope.
 /**
  * Per-matrix work (M·K·N multiply-adds) above which a batched product is split into one fast
  * 2-D product per batch entry. Below it the shipped kernel's single loop wins over the
- * per-entry gather/concat overhead (measured: 16³ stays, 64³ splits).
+ * per-entry gather/concat overhead.
  */
 const SPLIT_BATCH_MIN_WORK = 32 * 32 * 32;
 
 /**
- * Measured costs, in nanoseconds per element, of the two copies a product can need besides the
- * multiply-adds themselves (which are the same whatever the operand order): XNNPACK repacking
- * its right operand (9–25 ns; it is cached per tensor, so only a first use pays it) and a wasm
- * `Transpose` (1–15 ns). Only their ratio matters to the choices below.
+ * Relative costs per element of the two copies a product can need besides the multiply-adds
+ * (the same whatever the operand order): XNNPACK repacking its right operand (cached per tensor,
+ * so only a first use pays it) and a wasm `Transpose`. Only their ratio matters to the choices
+ * below; the measured figures are in docs/benchmarks.md.
  */
 const PACK_COST = 10;
 const TRANSPOSE_COST = 3;
@@ -36,9 +36,8 @@ const TRANSPOSE_COST = 3;
  * Builds the fast `BatchMatMul` around the shipped one.
  *
  * The shipped wasm kernel reaches XNNPACK's GEMM only for a single, untransposed product;
- * anything transposed or batched runs a scalar blocked loop that measured 10–20× slower than
- * an explicit `Transpose` followed by the XNNPACK path (e.g. 784×64 by 64×256 with transposeA:
- * 24–33 ms versus 1.7 ms). Training hits exactly those cases: dense-layer gradients are
+ * anything transposed or batched runs a scalar blocked loop, far slower than an explicit
+ * `Transpose` followed by the XNNPACK path. Training hits exactly those cases: dense-layer gradients are
  * `dy·Wᵀ` and `xᵀ·dy`. This kernel rewrites every case into untransposed 2-D products.
  *
  * @example
@@ -260,7 +259,7 @@ function gatherEntry(scope: KernelScope, x: TensorInfo, index: TensorInfo): Tens
  * Which tensors XNNPACK has (or will soon have) packed as a right operand. The shipped kernel
  * caches its packed copy of the right operand per tensor, so using the same weights again costs
  * nothing; a tensor seen for the first time (training: weights change every step) costs a full
- * repack, which for 784×256 is 2–4 ms against a 1.6 ms product.
+ * repack, comparable to the product itself.
  */
 class RightOperandCache {
   /** Tensors offered as an untransposed right operand before: reuse is likely, repack once. */

@@ -10,9 +10,8 @@ type Shape4 = [number, number, number, number];
  * `[FH, FW, OC, C]`; depthwise keeps `[FH, FW, C, M]`).
  *
  * One pass of JavaScript over the wasm heap instead of wasm's `Reverse` kernel (plus a
- * `Transpose`): that kernel works out every element's source index with divisions and costs
- * ~50 ns per element, 0.65 ms for a 5×5×16×32 filter and 1.7 ms for 3×3×64×64 (measured on
- * tfjs-backend-wasm 4.22), more than the convolution it feeds takes at small batches.
+ * `Transpose`): that kernel works out every element's source index with divisions, which costs
+ * more than the convolution it feeds at small batches (figures in docs/benchmarks.md).
  *
  * @example
  * ```ts

@@ -20,9 +20,9 @@ const BLOCK_COPY_MIN = 16;
 
 /**
  * Builds a `GatherV2` for the wasm backend that copies whole slices on views of the wasm heap,
- * replacing the shipped C++ loop that computes every element's address separately: gathering a
- * 64×784 batch (what `model.fit` does for every batch, and what embeddings do) took 3.5 ms,
- * and takes 0.1 ms here.
+ * replacing the shipped C++ loop that computes every element's address separately, which made
+ * gathering a batch (what `model.fit` does for every batch, and what embeddings do) costly
+ * (figures in docs/benchmarks.md).
  * Out-of-range indices throw, as with the shipped kernel and the cpu backend.
  *
  * @example

@@ -14,9 +14,9 @@ import { WASM_BACKEND } from './kernel-scope.js';
 /**
  * Builds a `Slice` for the wasm backend that copies only the slice, replacing the shipped one,
  * which first copies the *whole* source tensor out of wasm memory (`readSync`) and then slices
- * that copy in JavaScript. Slicing a 64-row batch out of a 3840×784 dataset cost 11.6 ms that
- * way (190 ms out of 60000×784 MNIST), which is what made hand-written training loops that batch
- * with `tf.slice` slower than `model.fit`.
+ * that copy in JavaScript: a cost that grows with the dataset, not the batch, and made
+ * hand-written training loops that batch with `tf.slice` slower than `model.fit` (figures in
+ * docs/benchmarks.md).
  *
  * The copy works on views of the wasm heap: one `set` when the slice is contiguous, otherwise
  * one `set` per contiguous run along the innermost axes that the slice does not cut.
