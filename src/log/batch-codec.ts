@@ -1,5 +1,5 @@
-import { LogCorruptError, LogVersionError } from './log-errors.js';
-import { EVENT_VERSIONS, type TrainEvent } from '../events/train-event.js';
+import { LogCorruptError, LogVersionError } from './errors.js';
+import { EVENT_VERSIONS, event, type TrainEvent } from '../events/train-event.js';
 
 /**
  * Binary layout of one batch (one row of the log: the events of one step).
@@ -146,7 +146,8 @@ export function jsonReviver(_key: string, value: unknown): unknown {
 export interface BatchVisitor {
   scalar(nameId: number, smoothingHint: boolean, iter: number, value: number): void;
   step(iter: number, wallTime: number): void;
-  json(e: TrainEvent): void;
+  /** A JSON event; its record is `bytes[at, end)` (for a reader that cuts records out of the batch). */
+  json(e: TrainEvent, at: number, end: number): void;
 }
 
 /**
@@ -196,7 +197,7 @@ export function visitRecords(bytes: Uint8Array, view: DataView, start: number, e
           `event ${JSON.stringify(e.type)} version ${e.v} is newer than this build reads (${known ?? 'unknown type'}); upgrade trainledger`,
         );
       }
-      visitor.json(e);
+      visitor.json(e, at, at + 5 + n);
       at += 5 + n;
     } else {
       throw new LogCorruptError(`unknown record tag ${tag} at byte ${at - start} of a ${end - start}-byte batch`);
@@ -235,10 +236,10 @@ export function decodeBatch(body: Uint8Array, names: readonly string[]): TrainEv
     scalar(id, smoothingHint, iter, value) {
       const name = names[id];
       if (name === undefined) throw new LogCorruptError(`scalar refers to metric name id ${id}, which the log does not define`);
-      out.push({ type: 'scalar', v: 1, data: { name, value, smoothingHint, iter } });
+      out.push(event('scalar', { name, value, smoothingHint, iter }));
     },
     step(iter, wallTime) {
-      out.push({ type: 'step', v: 1, data: { iter, wallTime } });
+      out.push(event('step', { iter, wallTime }));
     },
     json(e) {
       out.push(e);

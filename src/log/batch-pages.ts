@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { batchChecksum, verifyChecksum } from './row-checksum.js';
-import { LogCorruptError } from './log-errors.js';
+import { LogCorruptError } from './errors.js';
 
 /**
  * Consecutive batches of a run read in one go: their bodies back to back in `bytes`, and per

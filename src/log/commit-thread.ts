@@ -3,7 +3,7 @@
  * row, so a reader never sees half a step; when the trainer runs ahead, all batches waiting in
  * the ring are committed in one transaction (group commit), inserted many rows per statement
  * straight from the ring's memory, which is how ingest keeps up with a training thread that
- * produces a step every few microseconds.
+ * produces steps far faster than one commit each.
  *
  * WAL checkpoints fold the WAL into the database file and fsync it: until then a power cut can
  * take back commits (`synchronous=NORMAL`), and the WAL file grows. They run here, on this thread,
@@ -24,9 +24,21 @@ import {
   CTRL_USED,
   RingConsumer,
 } from './ring-buffer.js';
-import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type CommitThreadData } from './commit-protocol.js';
+import {
+  BATCH_HEADER_BYTES,
+  MSG_BATCH,
+  MSG_NAME,
+  hasRewind,
+  messageKind,
+  readBatchHeader,
+  readNameId,
+  readNameText,
+  type BatchHeader,
+  type CommitThreadData,
+} from './commit-protocol.js';
 import { loadCommitObserver, type CommitObserver } from './commit-observer.js';
 import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum } from './row-checksum.js';
+import { leaseHeartbeat, releaseLease } from './run-lease.js';
 
 /** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
 const POLL_WHILE_ACTIVE_MS = 250;
@@ -80,8 +92,8 @@ function run(observer: CommitObserver | null): void {
   const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name, crc) VALUES (?, ?, ?, ?)');
   // The run's extent, apart from the batches (see migrations/004-run-extents.sql).
   const setExtent = db.prepare('INSERT INTO run_extents (run_id, last_seq, crc) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET last_seq = excluded.last_seq, crc = excluded.crc');
-  // Inserting k rows with one k-row statement: a statement run costs a few microseconds of
-  // binding, stepping and resetting whatever its size, far more than SQLite spends on a row.
+  // Inserting k rows with one k-row statement: a statement run's fixed cost (binding, stepping,
+  // resetting) is far more than SQLite spends on a row.
   const inserts = new Map<number, Database.Statement>();
   const insertRows = (k: number): Database.Statement => {
     let stmt = inserts.get(k);
@@ -92,19 +104,8 @@ function run(observer: CommitObserver | null): void {
     return stmt;
   };
   const runId = data.runId;
-  const heartbeat = db.prepare('UPDATE writer_leases SET heartbeat = ? WHERE run_id = ? AND pid = ?');
-  let lastBeat = 0;
-  const beat = (): void => {
-    // The lease tells other processes this run has a live writer (see run-lease.ts).
-    const now = Date.now();
-    if (now - lastBeat < 2000) return;
-    lastBeat = now;
-    try {
-      heartbeat.run(now / 1000, runId, process.pid);
-    } catch {
-      // A busy database delays a heartbeat; the next one retries.
-    }
-  };
+  // The lease tells other processes this run has a live writer.
+  const beat = leaseHeartbeat(db, runId);
   const view = ring.view;
   const area = ring.data;
   // Message offsets of the current drain: read in place, no copy out of the ring (the producer
@@ -130,6 +131,7 @@ function run(observer: CommitObserver | null): void {
   const rowArgs: unknown[][] = [];
   for (let k = 1; k <= MAX_ROWS_PER_INSERT; k <<= 1) rowArgs[k] = new Array<unknown>(COLUMNS * k);
   let lastSeq = -1;
+  const header: BatchHeader = { seq: 0, stepIter: 0, rewindIter: 0, rewindSeq: 0 };
   const commit = db.transaction((n: number): void => {
     let first = 0; // first batch message not yet inserted
     let rows = 0; // batch messages from `first` on
@@ -145,9 +147,8 @@ function run(observer: CommitObserver | null): void {
             const at = offsets[i]!;
             const len = lengths[i]!;
             i++;
-            if (view.getUint8(at) !== MSG_BATCH) continue;
-            const seq = view.getUint32(at + 1, true);
-            const stepIter = view.getInt32(at + 5, true);
+            if (messageKind(view, at) !== MSG_BATCH) continue;
+            const { seq, stepIter } = readBatchHeader(view, at, header);
             const stored = replaced[i - 1];
             const body = stored ?? area;
             const start = stored ? 0 : at + BATCH_HEADER_BYTES;
@@ -169,20 +170,19 @@ function run(observer: CommitObserver | null): void {
     for (let m = 0; m < n; m++) {
       const at = offsets[m]!;
       const len = lengths[m]!;
-      const kind = view.getUint8(at);
+      const kind = messageKind(view, at);
       if (kind === MSG_BATCH) {
-        const seq = view.getUint32(at + 1, true);
-        const rewindIter = view.getInt32(at + 9, true);
-        const rewindSeq = view.getInt32(at + 13, true);
-        if (rewindIter >= -1 && rewindSeq >= 0) insertRewind.run(runId, seq, rewindIter, rewindSeq, rewindChecksum(runId, seq, rewindIter, rewindSeq));
+        const h = readBatchHeader(view, at, header);
+        const seq = h.seq;
+        if (hasRewind(h)) insertRewind.run(runId, seq, h.rewindIter, h.rewindSeq, rewindChecksum(runId, seq, h.rewindIter, h.rewindSeq));
         if (rows === 0) first = m;
         rows++;
         lastSeq = seq;
         if (rows === MAX_ROWS_PER_INSERT) insertPending();
       } else if (kind === MSG_NAME) {
-        // Rare (once per metric): copy out, since UTF-8 decoding wants unshared memory.
-        const name = Buffer.from(area.slice(at + NAME_HEADER_BYTES, at + len)).toString('utf8');
-        const id = view.getUint32(at + 1, true);
+        // Rare (once per metric), so the name's copy out of the ring costs nothing that matters.
+        const name = readNameText(area, at, len);
+        const id = readNameId(view, at);
         insertName.run(runId, id, name, nameChecksum(runId, id, name));
       }
     }
@@ -201,11 +201,11 @@ function run(observer: CommitObserver | null): void {
     // Names travel after the batch that first uses them, in the same hand-over.
     for (let m = 0; m < count; m++) {
       const at = offsets[m]!;
-      if (view.getUint8(at) === MSG_NAME) p.name(view.getUint32(at + 1, true), Buffer.from(area.slice(at + NAME_HEADER_BYTES, at + lengths[m]!)).toString('utf8'));
+      if (messageKind(view, at) === MSG_NAME) p.name(readNameId(view, at), readNameText(area, at, lengths[m]!));
     }
     for (let m = 0; m < count; m++) {
       const at = offsets[m]!;
-      if (view.getUint8(at) === MSG_BATCH) replaced[m] = p.batch(area.subarray(at + BATCH_HEADER_BYTES, at + lengths[m]!));
+      if (messageKind(view, at) === MSG_BATCH) replaced[m] = p.batch(area.subarray(at + BATCH_HEADER_BYTES, at + lengths[m]!));
     }
   };
 
@@ -237,12 +237,9 @@ function run(observer: CommitObserver | null): void {
         continue;
       }
       if (performance.now() - lastData < POLL_WHILE_ACTIVE_MS && gapMs < POLL_GAP_MS) {
-        // While steps come fast, poll each millisecond rather than have the training thread
-        // wake us at every step: a wake-up is a syscall there (on a VM, an interrupt to this
-        // CPU), which measured tens of µs per step. Between slow steps, sleep instead: polling
-        // a thousand times a second keeps this CPU busy, and on a VM whose CPUs share cores
-        // that slowed training by ~1% (the demo's 50 ms steps). The producer notifies only a
-        // thread that has announced it sleeps (CTRL_SLEEPING), below.
+        // Poll while steps come fast (a wake-up per step would cost the training thread a
+        // syscall), sleep between slow ones (polling takes a CPU from training); the producer
+        // notifies only a thread that has announced it sleeps (CTRL_SLEEPING), below.
         Atomics.wait(ctrl, CTRL_USED, 0, 1);
         continue;
       }
@@ -257,8 +254,7 @@ function run(observer: CommitObserver | null): void {
     lastData = arrived;
     if (!closing) {
       // Commits at most every GROUP ms (1 for 'step' durability) unless someone waits for a
-      // flush: a loop of 30 µs steps would otherwise have this thread commit a row or two at a
-      // time, flat out, and take a core's third doing it.
+      // flush: fast steps would otherwise have this thread commit a row or two at a time, flat out.
       const wait = lastCommit + GROUP_MS - performance.now();
       const flushTo = Atomics.load(ctrl, CTRL_FLUSH_TO);
       if (wait > 0 && flushTo <= Atomics.load(ctrl, CTRL_COMMITTED_SEQ)) {
@@ -298,11 +294,7 @@ function run(observer: CommitObserver | null): void {
     // Flat out, the thread is never idle: keep the time bound anyway.
     if (checkpointDue()) checkpoint();
   }
-  try {
-    db.prepare('DELETE FROM writer_leases WHERE run_id = ? AND pid = ?').run(runId, process.pid);
-  } catch {
-    // Left behind, the lease is recognised as stale: its pid is gone.
-  }
+  releaseLease(db, runId);
   if (uncheckpointed) checkpoint();
   db.close();
   observer?.close();

@@ -1,114 +1,19 @@
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { BatchEncoder, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, writeScalarRecord, writeStepRecord } from './batch-codec.js';
-import { LogClosedError, LogWriteError, ProjectionWriteError } from './log-errors.js';
-import {
-  CTRL_CLOSED,
-  CTRL_COMMITTED_SEQ,
-  CTRL_ERROR,
-  CTRL_ERROR_LENGTH,
-  CTRL_FLUSH_TO,
-  CTRL_PROJECTION_ERROR,
-  CTRL_READY,
-  CTRL_SLEEPING,
-  CTRL_USED,
-  RingProducer,
-  createRing,
-} from './ring-buffer.js';
-import { BATCH_HEADER_BYTES, MSG_BATCH, MSG_NAME, NAME_HEADER_BYTES, type CommitThreadData } from './commit-protocol.js';
+import { LogClosedError, LogWriteError, type ProjectionWriteError } from './errors.js';
+import { CTRL_COMMITTED_SEQ, RingProducer, createRing } from './ring-buffer.js';
+import { BATCH_HEADER_BYTES, NAME_HEADER_BYTES, NO_REWIND_ITER, NO_REWIND_SEQ, NO_STEP, writeBatchHeader, writeNameMessage } from './commit-protocol.js';
+import { CommitThreadHandle } from './commit-thread-handle.js';
 import type { TrainEvent, WritePointEvent } from '../events/train-event.js';
 import type { EventSink } from '../storage/event-sink.js';
-import type { CommitObserverSpec } from './commit-observer.js';
-import { InvalidArgumentError } from '../errors/trainledger-error.js';
-
-/**
- * How durable the log is, and what a crash can lose.
- *
- * - `'step'` (default): every step's batch is committed as soon as the commit thread gets it
- *   (WAL, `synchronous=NORMAL`). A killed process loses only batches still in the hand-off ring
- *   (in practice the step in progress: a commit takes microseconds, a step milliseconds). An OS
- *   crash or power cut can also lose the commits made since the last WAL checkpoint, which the
- *   commit thread runs at least every `checkpointEveryMs` (1 s) while there is something to
- *   fold in, and whenever the WAL passes `walMaxBytes` (16 MiB).
- * - `{ groupMs: N }`: commits at most every N ms. A killed process loses at most the last N ms
- *   of steps; cheaper on slow disks.
- * - `'fsync'`: every commit is fsynced (`synchronous=FULL`): also survives power loss, at the
- *   price of one fsync per commit on the commit thread.
- *
- * Whatever the mode, `flush()` / `flushSync()` return once everything appended before them is
- * committed; checkpoints call it, so a checkpoint never refers to metrics the log lost.
- */
-export type Durability = 'step' | 'fsync' | { readonly groupMs: number };
-
-export interface LogAppenderOptions {
-  readonly durability?: Durability;
-  /** Size of the hand-off ring; bounds what a crash can lose and the memory used. Default 8 MiB. */
-  readonly ringBytes?: number;
-  /**
-   * PRAGMAs run on the commit thread's connection after it opens, e.g. `max_page_count = 100`
-   * to cap the log's size (used to test a full disk).
-   */
-  readonly pragmas?: readonly string[];
-  /**
-   * The WAL is checkpointed (folded into the database file, which is then fsynced) whenever it
-   * holds more than this many bytes of pages. Default 16 MiB; bounds the WAL file's size while no
-   * reader holds an old snapshot.
-   */
-  readonly walMaxBytes?: number;
-  /**
-   * Committed steps reach the database file (and survive a power cut) at most this long after
-   * their commit: the commit thread checkpoints when this long has passed since its last
-   * checkpoint. Default 1000 ms.
-   */
-  readonly checkpointEveryMs?: number;
-  /**
-   * A module the commit thread loads to see each batch before it commits: the trainer passes
-   * `projectionObserver(specs)` here so metric writers run as projections of the log, writing at
-   * the `write-point` events appended by `writePoint`, off the training thread.
-   */
-  readonly observer?: CommitObserverSpec | null;
-}
+import { commitSettings, type LogAppenderOptions } from './appender-options.js';
 
 /** Bytes reserved in the ring at a time for the records of a batch (a step of ~14 scalars). */
 const RESERVE_BLOCK = 256;
 
-const fromSource = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(`./commit-thread${fromSource ? '.ts' : '.js'}`, import.meta.url).href;
-// The worker starts from a small bootstrap: under tsx (running from source) it registers tsx's
-// loader in the thread first, and any failure to load is reported through the shared control
-// block, which the training thread reads without needing its event loop to run.
-const bootstrap = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  ${fromSource ? `(await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register();` : ''}
-  await import(${JSON.stringify(workerUrl)});
-})().catch((e) => {
-  const ctrl = new Int32Array(workerData.sab, 0, 16);
-  const text = Buffer.from('log commit thread failed to start: ' + (e && e.stack || e));
-  new Uint8Array(workerData.sab, 64, 4096).set(text.subarray(0, 4096));
-  Atomics.store(ctrl, ${CTRL_ERROR_LENGTH}, Math.min(4096, text.length));
-  Atomics.store(ctrl, ${CTRL_ERROR}, 1);
-  Atomics.notify(ctrl, ${CTRL_READY});
-  Atomics.notify(ctrl, 0);
-});`;
-
 /**
- * Waits until `ctrl[index]` may have changed from `value` (woken by Atomics.notify), or 20 ms.
- * Atomics.waitAsync alone does not keep the event loop alive: if the commit thread is gone
- * (it exits after failing to open the log), the process would exit with the wait pending. The
- * timer keeps it alive, and bounds a wait whose wake-up was missed.
- */
-async function waitFor(ctrl: Int32Array, index: number, value: number): Promise<void> {
-  const r = Atomics.waitAsync(ctrl, index, value, 20);
-  if (!r.async) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([r.value, new Promise<void>((resolve) => (timer = setTimeout(resolve, 20)))]);
-  clearTimeout(timer);
-}
-
-/**
- * Appends one run's events to the log from the training thread. Encoding happens here (a few
- * tens of nanoseconds per scalar); SQLite commits happen on a commit thread fed through a
- * shared-memory ring, so the training thread never waits for the disk.
+ * Appends one run's events to the log from the training thread. Encoding happens here, straight
+ * into a shared-memory ring; SQLite commits happen on a commit thread that drains it, so the
+ * training thread never waits for the disk.
  *
  * Obtain one from `LogFile.createRun` or `LogFile.appendToRun`.
  *
@@ -124,7 +29,7 @@ async function waitFor(ctrl: Int32Array, index: number, value: number): Promise<
 export class LogAppender implements EventSink {
   readonly runId: number;
   readonly #producer: RingProducer;
-  readonly #worker: Worker;
+  readonly #thread: CommitThreadHandle;
   /** Encodes the rare JSON events, which are then copied into the ring. */
   readonly #encoder = new BatchEncoder();
   readonly #names: Map<string, number>;
@@ -141,16 +46,12 @@ export class LogAppender implements EventSink {
    */
   #cursor = 0;
   #limit = -1;
-  readonly #exited: Promise<void>;
   readonly #onExit = (): void => {
     // A process that exits without close() still commits what it handed over.
     if (!this.#closed) this.#finishSync();
   };
   #nextSeq: number;
   #closed = false;
-  /** Where the commit thread reports a failed projection (null without projections). */
-  #errors: MessagePort | null = null;
-  #projectionError: ProjectionWriteError | null = null;
   /** The last write-point event and its encoding: the same one is appended every period. */
   #pointEvent: WritePointEvent | null = null;
   #pointBytes: Uint8Array | null = null;
@@ -160,57 +61,11 @@ export class LogAppender implements EventSink {
     this.runId = runId;
     this.#nextSeq = nextSeq;
     this.#names = new Map(names.map((n, i) => [n, i]));
-    const durability = options.durability ?? 'step';
-    let groupMs = 0;
-    if (typeof durability === 'object') {
-      if (!(durability.groupMs > 0)) {
-        throw new InvalidArgumentError(`durability.groupMs must be a positive number of milliseconds, got ${durability.groupMs}`);
-      }
-      groupMs = durability.groupMs;
-    } else if (durability !== 'step' && durability !== 'fsync') {
-      throw new InvalidArgumentError(`durability must be 'step', 'fsync' or { groupMs }, got ${JSON.stringify(durability)}`);
-    }
-    const walMaxBytes = options.walMaxBytes ?? 16 << 20;
-    if (!(Number.isInteger(walMaxBytes) && walMaxBytes >= 4096)) {
-      throw new InvalidArgumentError(`walMaxBytes must be a whole number of bytes ≥ 4096, got ${walMaxBytes}`);
-    }
-    const checkpointEveryMs = options.checkpointEveryMs ?? 1000;
-    if (!(checkpointEveryMs > 0)) {
-      throw new InvalidArgumentError(`checkpointEveryMs must be a positive number of milliseconds, got ${checkpointEveryMs}`);
-    }
+    const settings = commitSettings(options);
     const ring = createRing(options.ringBytes ?? 8 << 20);
     this.#producer = new RingProducer(ring);
     Atomics.store(this.#producer.ctrl, CTRL_COMMITTED_SEQ, nextSeq);
-    const observer = options.observer ?? null;
-    // An observer reports failures on a port the training thread can read synchronously.
-    const channel = observer !== null ? new MessageChannel() : null;
-    this.#errors = channel?.port1 ?? null;
-    this.#errors?.unref();
-    const data: CommitThreadData = {
-      path,
-      runId,
-      sab: ring.sab,
-      capacity: ring.capacity,
-      synchronous: durability === 'fsync' ? 'FULL' : 'NORMAL',
-      pragmas: options.pragmas ?? [],
-      walMaxBytes,
-      checkpointEveryMs,
-      groupMs,
-      observer,
-      names,
-      errorPort: channel?.port2 ?? null,
-    };
-    this.#worker = new Worker(bootstrap, { eval: true, workerData: data, transferList: channel ? [channel.port2] : [] });
-    this.#worker.unref();
-    // Training starts at once: the thread opens the database while the first steps run, and
-    // their batches wait in the ring meanwhile (a start takes ~0.1 s, ~0.4 s under tsx, which
-    // compiles the thread's TypeScript). A thread that cannot write reports it through the
-    // control block, which every step checks, so the first step after it throws LogWriteError:
-    // a run's metrics are never dropped silently.
-    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
-    this.#worker.on('error', (e) => {
-      this.#failWith(`log commit thread crashed: ${e.message}`);
-    });
+    this.#thread = new CommitThreadHandle(this.#producer, { ...settings, path, runId, sab: ring.sab, capacity: ring.capacity, names });
     process.once('exit', this.#onExit);
   }
 
@@ -225,9 +80,7 @@ export class LogAppender implements EventSink {
    * ```
    */
   async ready(): Promise<void> {
-    const ctrl = this.#producer.ctrl;
-    while (Atomics.load(ctrl, CTRL_READY) === 0 && Atomics.load(ctrl, CTRL_ERROR) === 0) await waitFor(ctrl, CTRL_READY, 0);
-    if (Atomics.load(ctrl, CTRL_READY) === 0) this.#throwError();
+    await this.#thread.ready();
   }
 
   /**
@@ -235,7 +88,7 @@ export class LogAppender implements EventSink {
    * steps, or when idle) rather than polling.
    */
   get writerAsleep(): boolean {
-    return Atomics.load(this.#producer.ctrl, CTRL_SLEEPING) !== 0;
+    return this.#thread.asleep;
   }
 
   /** Sequence number the next batch gets. */
@@ -245,7 +98,7 @@ export class LogAppender implements EventSink {
 
   /** Batches with seq below this are committed. */
   get committedSeq(): number {
-    return Atomics.load(this.#producer.ctrl, CTRL_COMMITTED_SEQ);
+    return this.#thread.committedSeq;
   }
 
   /** Interned id of a metric name, defining it in the log on first use. */
@@ -311,7 +164,7 @@ export class LogAppender implements EventSink {
   step(iter: number, wallTime: number): void {
     const at = this.#record(STEP_RECORD_BYTES);
     if (at >= 0) writeStepRecord(this.#producer.view, at, iter, wallTime);
-    this.#send(iter, -2, -1);
+    this.#send(iter, NO_REWIND_ITER, NO_REWIND_SEQ);
   }
 
   event(e: TrainEvent): void {
@@ -323,7 +176,7 @@ export class LogAppender implements EventSink {
       // A resume is its own batch: readers cut the timeline at it.
       this.commit();
       this.#json(e);
-      this.#send(-1, e.data.iter, e.data.toSeq);
+      this.#send(NO_STEP, e.data.iter, e.data.toSeq);
     } else {
       this.#json(e);
     }
@@ -345,7 +198,7 @@ export class LogAppender implements EventSink {
    *
    * @example
    * ```ts
-   * const point = { type: 'write-point', v: 1, data: { writers: ['json:out/metrics.json'] } } as const;
+   * const point = event('write-point', { writers: ['json:out/metrics.json'] });
    * writer.writePoint(point);
    * ```
    */
@@ -373,22 +226,18 @@ export class LogAppender implements EventSink {
    * ```
    */
   projectionError(): ProjectionWriteError | null {
-    if (this.#projectionError === null && Atomics.load(this.#producer.ctrl, CTRL_PROJECTION_ERROR) !== 0) {
-      const m = this.#errors === null ? undefined : receiveMessageOnPort(this.#errors);
-      this.#projectionError = new ProjectionWriteError(m === undefined ? 'a metric writer on the log commit thread failed' : String(m.message));
-    }
-    return this.#projectionError;
+    return this.#thread.projectionError();
   }
 
   /** Hands over the events recorded since the last step as a batch of their own (if any). */
   commit(): void {
-    if (this.#batchOpen) this.#send(-1, -2, -1);
+    if (this.#batchOpen) this.#send(NO_STEP, NO_REWIND_ITER, NO_REWIND_SEQ);
   }
 
   #send(stepIter: number, rewindIter: number, rewindSeq: number): void {
     if (this.#closed) throw new LogClosedError(`run ${this.runId}: the log writer is closed`);
     const p = this.#producer;
-    if (Atomics.load(p.ctrl, CTRL_ERROR) !== 0) {
+    if (this.#thread.failed) {
       this.#dropBatch();
       this.#checkError();
     }
@@ -403,13 +252,7 @@ export class LogAppender implements EventSink {
       this.#dropBatch();
       throw new LogWriteError(`a batch of ${bytes} bytes is larger than the log's ring (${p.maxMessage}); log large images less often or raise ringBytes`);
     }
-    const h = p.view;
-    const at = p.openAt;
-    h.setUint8(at, MSG_BATCH);
-    h.setUint32(at + 1, this.#nextSeq, true);
-    h.setInt32(at + 5, stepIter, true);
-    h.setInt32(at + 9, rewindIter, true);
-    h.setInt32(at + 13, rewindSeq, true);
+    writeBatchHeader(p.view, p.openAt, this.#nextSeq, stepIter, rewindIter, rewindSeq);
     p.end(BATCH_HEADER_BYTES + this.#batchBytes);
     this.#batchOpen = false;
     this.#limit = -1;
@@ -426,9 +269,7 @@ export class LogAppender implements EventSink {
       const bytes = Buffer.from(name, 'utf8');
       const at = p.reserve(NAME_HEADER_BYTES + bytes.length);
       if (at < 0) break; // failed: #checkError reports it on the next step
-      p.view.setUint8(at, MSG_NAME);
-      p.view.setUint32(at + 1, id, true);
-      p.data.set(bytes, at + NAME_HEADER_BYTES);
+      writeNameMessage(p.view, p.data, at, id, bytes);
       p.end();
     }
     this.#newNames.length = 0;
@@ -442,19 +283,10 @@ export class LogAppender implements EventSink {
   }
 
   #checkError(): void {
-    if (Atomics.load(this.#producer.ctrl, CTRL_ERROR) !== 0) {
+    if (this.#thread.failed) {
       throw new LogWriteError(`appending to the log failed: ${this.#producer.errorText()}; batches before seq ${this.committedSeq} are committed`);
     }
   }
-
-  #failWith(message: string): void {
-    const ctrl = this.#producer.ctrl;
-    if (Atomics.load(ctrl, CTRL_ERROR) === 0) {
-      Atomics.store(ctrl, CTRL_ERROR, 1);
-      this.#lastError = message;
-    }
-  }
-  #lastError: string | undefined;
 
   /**
    * Blocks until every batch handed over so far is committed.
@@ -465,44 +297,17 @@ export class LogAppender implements EventSink {
    * ```
    */
   flushSync(): void {
-    const ctrl = this.#producer.ctrl;
-    const target = this.#nextSeq;
-    Atomics.store(ctrl, CTRL_FLUSH_TO, target);
-    Atomics.notify(ctrl, CTRL_FLUSH_TO);
-    for (;;) {
-      if (Atomics.load(ctrl, CTRL_ERROR) !== 0) break;
-      const committed = Atomics.load(ctrl, CTRL_COMMITTED_SEQ);
-      if (committed >= target && Atomics.load(ctrl, CTRL_USED) === 0) return;
-      Atomics.wait(ctrl, CTRL_COMMITTED_SEQ, committed, 20);
-    }
-    this.#throwError();
+    this.#thread.flushSync(this.#nextSeq);
   }
 
   /** Resolves once every batch handed over so far is committed, without blocking the thread. */
   async flush(): Promise<void> {
-    const ctrl = this.#producer.ctrl;
-    const target = this.#nextSeq;
-    Atomics.store(ctrl, CTRL_FLUSH_TO, target);
-    Atomics.notify(ctrl, CTRL_FLUSH_TO);
-    for (;;) {
-      if (Atomics.load(ctrl, CTRL_ERROR) !== 0) break;
-      const committed = Atomics.load(ctrl, CTRL_COMMITTED_SEQ);
-      if (committed >= target && Atomics.load(ctrl, CTRL_USED) === 0) return;
-      await waitFor(ctrl, CTRL_COMMITTED_SEQ, committed);
-    }
-    this.#throwError();
-  }
-
-  #throwError(): never {
-    const text = this.#lastError ?? this.#producer.errorText();
-    throw new LogWriteError(`appending to the log failed: ${text}; batches before seq ${this.committedSeq} are committed`);
+    await this.#thread.flush(this.#nextSeq);
   }
 
   #finishSync(): void {
     this.commit();
-    const ctrl = this.#producer.ctrl;
-    Atomics.store(ctrl, CTRL_CLOSED, 1);
-    Atomics.notify(ctrl, CTRL_USED);
+    this.#thread.stop();
     try {
       this.flushSync();
     } finally {
@@ -527,14 +332,10 @@ export class LogAppender implements EventSink {
     }
     this.#closed = true;
     this.#limit = -1;
-    const ctrl = this.#producer.ctrl;
-    Atomics.store(ctrl, CTRL_CLOSED, 1);
-    Atomics.notify(ctrl, CTRL_USED);
-    this.#worker.ref();
-    await this.#exited;
+    this.#thread.stop();
     // Writers on the commit thread write last at close: their failure fails the close.
-    error ??= this.projectionError();
-    this.#errors?.close();
+    const projectionFailed = await this.#thread.exit();
+    error ??= projectionFailed;
     if (error) throw error;
   }
 

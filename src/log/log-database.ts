@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { LogCorruptError, LogVersionError, NotALogError } from './log-errors.js';
+import { LogCorruptError, LogVersionError, NotALogError } from './errors.js';
 import { checkNotNewer, latestSchemaVersion, migrate } from './migrations.js';
 import { TrainledgerError } from '../errors/trainledger-error.js';
 

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { BatchPageReader, checkRowTypes, type BatchPage } from './batch-pages.js';
 import { openLogDatabase, removePrivateCopy, wrapSqliteError } from './log-database.js';
-import { LogClosedError, LogCorruptError, UnknownRunError } from './log-errors.js';
-import { LogAppender, type LogAppenderOptions } from './log-appender.js';
+import { LogClosedError, LogCorruptError, UnknownRunError } from './errors.js';
+import { LogAppender } from './log-appender.js';
+import type { LogAppenderOptions } from './appender-options.js';
 import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
 import { acquireLease, leaseIsLive, readLease } from './run-lease.js';
 import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum, runChecksum, verifyChecksum } from './row-checksum.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import { LogVersionError } from './log-errors.js';
+import { LogVersionError } from './errors.js';
 
 /** One numbered SQL file of `migrations/`. */
 export interface Migration {

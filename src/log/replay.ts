@@ -1,14 +1,12 @@
 import { visitRecords, type BatchVisitor } from './batch-codec.js';
-import { LogCorruptError } from './log-errors.js';
+import { LogCorruptError } from './errors.js';
 import type { LogFile } from './log-file.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
-import type { TrainEvent } from '../events/train-event.js';
-import { StateFold } from '../storage/evolve.js';
+import { event, type TrainEvent } from '../events/train-event.js';
+import { StateFold } from '../storage/state-fold.js';
 import { initialState, type StorageState } from '../storage/storage-state.js';
+import { produceAt } from '../storage/produce-policy.js';
 import type { SnapshotCache } from './snapshot-cache.js';
-
-/** Events folded between two produced states when nothing else asks for one. */
-const FOLD_EVENTS = 8192;
 
 export interface ReplayOptions {
   /**
@@ -87,9 +85,11 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   // a callback, the snapshot cache, the end.
   const fold = new StateFold(state);
   let folded = 0;
+  let foldAt = produceAt(state.metrics.names.length);
   const produce = (): void => {
     state = fold.finish();
     folded = 0;
+    foldAt = produceAt(state.metrics.names.length);
   };
   // onEvent gets the state just before its event: everything folded up to it is produced first.
   const before = (e: TrainEvent): void => {
@@ -104,7 +104,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
       folded++;
     },
     step(iter, wallTime) {
-      if (onEvent && withSteps) before({ type: 'step', v: 1, data: { iter, wallTime } });
+      if (onEvent && withSteps) before(event('step', { iter, wallTime }));
       fold.step(iter, wallTime);
       folded++;
     },
@@ -122,7 +122,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
       for (let i = 0; i < page.count; i++) {
         visitRecords(bytes, view, offsets[i]!, offsets[i + 1]!, visitor);
         // Producing a state every few thousand events bounds the samples waiting in the fold.
-        if (folded >= FOLD_EVENTS) produce();
+        if (folded >= foldAt) produce();
         lastSeq = seqs[i]!;
         const stepIter = stepIters[i]!;
         if (stepIter < 0) continue;

@@ -20,8 +20,9 @@ export const CTRL_ERROR_LENGTH = 6;
 export const CTRL_READY = 7;
 /** Set (1) by the commit thread when a metric writer running there failed. */
 export const CTRL_PROJECTION_ERROR = 8;
-const CTRL_SLOTS = 16;
-const ERROR_BYTES = 4096;
+/** Int32 slots of the control block, then bytes of the error-text area (the data area follows). */
+export const CTRL_SLOTS = 16;
+export const ERROR_BYTES = 4096;
 const WRAP = 0xffffffff;
 
 export interface RingLayout {

@@ -1,5 +1,5 @@
 import { crc32c, crc32cRange } from '../util/crc32c.js';
-import { LogCorruptError } from './log-errors.js';
+import { LogCorruptError } from './errors.js';
 
 /**
  * Checksums of the log's rows (schema 3 on). Each covers the row's key and its values, so a

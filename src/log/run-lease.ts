@@ -1,20 +1,12 @@
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import { TrainledgerError } from '../errors/trainledger-error.js';
+import { RunLiveError } from './errors.js';
 import { processIsAlive } from '../util/process-alive.js';
 
 /** Heartbeats older than this mean the writer is gone (when its pid cannot be checked). */
 export const LEASE_TIMEOUT_SECONDS = 15;
-
-/** Another process is appending to this run right now. */
-export class RunLiveError extends TrainledgerError {
-  constructor(runId: number, lease: Lease) {
-    super(
-      'ERR_RUN_LIVE',
-      `run ${runId} is being written by process ${lease.pid} on ${lease.hostname} (heartbeat ${Math.round(Date.now() / 1000 - lease.heartbeat)} s ago); a run has one writer at a time`,
-    );
-  }
-}
+/** How often a live writer refreshes its heartbeat: well within the timeout. */
+const HEARTBEAT_EVERY_MS = 2000;
 
 export interface Lease {
   readonly pid: number;
@@ -51,4 +43,38 @@ export function acquireLease(db: Database.Database, runId: number): void {
     const now = Date.now() / 1000;
     db.prepare('INSERT OR REPLACE INTO writer_leases (run_id, pid, hostname, started, heartbeat) VALUES (?, ?, ?, ?, ?)').run(runId, process.pid, hostname(), now, now);
   }).immediate();
+}
+
+/**
+ * The heartbeat of this process's lease on a run: call it as often as you like, it refreshes
+ * the lease at most every `HEARTBEAT_EVERY_MS`.
+ *
+ * @example
+ * ```ts
+ * const beat = leaseHeartbeat(db, runId);
+ * for (;;) { beat(); commitWhatArrived(); }
+ * ```
+ */
+export function leaseHeartbeat(db: Database.Database, runId: number): () => void {
+  const update = db.prepare('UPDATE writer_leases SET heartbeat = ? WHERE run_id = ? AND pid = ?');
+  let last = 0;
+  return () => {
+    const now = Date.now();
+    if (now - last < HEARTBEAT_EVERY_MS) return;
+    last = now;
+    try {
+      update.run(now / 1000, runId, process.pid);
+    } catch {
+      // A busy database delays a heartbeat; the next one retries.
+    }
+  };
+}
+
+/** Gives up this process's lease on a run (its writer closes). */
+export function releaseLease(db: Database.Database, runId: number): void {
+  try {
+    db.prepare('DELETE FROM writer_leases WHERE run_id = ? AND pid = ?').run(runId, process.pid);
+  } catch {
+    // Left behind, the lease is recognised as stale: its pid is gone.
+  }
 }

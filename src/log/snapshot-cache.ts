@@ -1,23 +1,11 @@
-import Database from 'better-sqlite3';
-import { existsSync, rmSync, statSync } from 'node:fs';
-import { crc32c } from '../util/crc32c.js';
-import { HISTORY_BLOCK_SIZE, HistoryBuffer } from '../storage/history-buffer.js';
+import type Database from 'better-sqlite3';
+import { HistoryBuffer } from '../storage/history-buffer.js';
 import type { MetricsTable, RunInfoState, StorageState } from '../storage/storage-state.js';
 import type { LogFile } from './log-file.js';
 import { onTimeline, type SeqRange } from './timeline.js';
 import { jsonReplacer, jsonReviver } from './batch-codec.js';
-
-/**
- * Cache file format, kept in its `user_version`: a cache of another format is deleted and
- * rebuilt. 2: samples stored in blocks aligned with the histories' chunks, read back without
- * a copy. 3: a checksum on every snapshot and block (a damaged one is ignored, never read).
- */
-const FORMAT = 3;
-/** Marks a file as a trainledger snapshot cache (`PRAGMA application_id`, "tlsc"). */
-const APPLICATION_ID = 0x746c7363;
-/** Series number of the step times in the blocks table (metrics are 0, 1, ...). */
-const STEPS_SERIES = -1;
-const BLOCK = HISTORY_BLOCK_SIZE;
+import { BLOCK, STEPS_SERIES, blockChecksum, bytesOf, newBlocks, textChecksum, typedOf, type SnapshotBlock } from './snapshot-blocks.js';
+import { openSnapshotDatabase } from './snapshot-database.js';
 
 interface Loaded {
   readonly seq: number;
@@ -96,50 +84,8 @@ export class SnapshotCache {
     const row = log.database.prepare("SELECT value FROM meta WHERE key = 'log_id'").get() as { value: string } | undefined;
     const logId = row?.value ?? 'unknown';
     try {
-      // Never touch a file this project did not make: a stranger at the cache's path means no cache.
-      if (existsSync(path) && ownership(path) === 'foreign') return null;
-      let db = new Database(path);
-      db.pragma('busy_timeout = 10000');
-      if (db.pragma('user_version', { simple: true }) !== FORMAT) {
-        const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
-        if (tables > 0) {
-          // Our cache in an older format: start over, so the page size below applies.
-          db.close();
-          for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
-          db = new Database(path);
-          db.pragma('busy_timeout = 10000');
-        }
-        // Big pages: a block (48 KiB) fits in one, so it is read in place, not reassembled.
-        db.pragma('page_size = 65536');
-        db.pragma('journal_mode = WAL');
-        // Several readers may build the cache at once: one creates the tables, the others find them.
-        db.transaction(() => {
-          db.exec(`CREATE TABLE IF NOT EXISTS snapshots (
-            log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL, iter INTEGER NOT NULL,
-            parent_seq INTEGER, header TEXT NOT NULL, info TEXT NOT NULL, crc INTEGER NOT NULL,
-            PRIMARY KEY (log_id, run_id, seq)) WITHOUT ROWID;
-          CREATE TABLE IF NOT EXISTS blocks (
-            id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, run_id INTEGER NOT NULL, seq INTEGER NOT NULL,
-            series INTEGER NOT NULL, block INTEGER NOT NULL, lo INTEGER NOT NULL, vals BLOB NOT NULL, iters BLOB NOT NULL,
-            crc INTEGER NOT NULL);
-          CREATE INDEX IF NOT EXISTS blocks_of_snapshot ON blocks (log_id, run_id, seq, series, block);`);
-          db.pragma(`application_id = ${APPLICATION_ID}`);
-          db.pragma(`user_version = ${FORMAT}`);
-        }).immediate();
-      } else {
-        db.pragma('journal_mode = WAL');
-      }
-      db.pragma('synchronous = OFF'); // a cache: losing it costs only time, and checksums catch damage
-      db.pragma('mmap_size = 1073741824');
-      // A cache from another log that had this path is useless: drop it. Looked for in the
-      // small table first: deleting from the blocks table scans every block.
-      if (db.prepare('SELECT 1 FROM snapshots WHERE log_id != ? LIMIT 1').get(logId) !== undefined) {
-        db.transaction(() => {
-          db.prepare('DELETE FROM snapshots WHERE log_id != ?').run(logId);
-          db.prepare('DELETE FROM blocks WHERE log_id != ?').run(logId);
-        }).immediate();
-      }
-      return new SnapshotCache(path, db, logId, options.interval ?? 5000);
+      const db = openSnapshotDatabase(path, logId);
+      return db === null ? null : new SnapshotCache(path, db, logId, options.interval ?? 5000);
     } catch {
       return null;
     }
@@ -207,7 +153,7 @@ export class SnapshotCache {
     const headerText = JSON.stringify(header, jsonReplacer);
     const infoText = JSON.stringify(state.info, jsonReplacer);
     const insertBlock = this.#db.prepare('INSERT INTO blocks (log_id, run_id, seq, series, block, lo, vals, iters, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    const block = (series: number, b: { block: number; lo: number; values: Float64Array; iters: Uint32Array }): void => {
+    const block = (series: number, b: SnapshotBlock): void => {
       const vals = bytesOf(b.values);
       const iters = bytesOf(b.iters);
       insertBlock.run(this.#logId, runId, seq, series, b.block, b.lo, vals, iters, blockChecksum(b.lo, vals, iters));
@@ -305,73 +251,3 @@ export class SnapshotCache {
   }
 }
 
-/**
- * The blocks of `h` holding samples appended after the first `since` (whole blocks: one the
- * parent held in part is stored again, complete), limited to the samples `h` retains.
- */
-function newBlocks(h: HistoryBuffer, since: number): Array<{ block: number; lo: number; values: Float64Array; iters: Uint32Array }> {
-  const count = h.count;
-  const retained = count - h.length;
-  if (since >= count) return [];
-  const from = Math.max(retained, Math.floor(Math.max(since, retained) / BLOCK) * BLOCK);
-  const { values, iters } = h.columns(count - from);
-  const out: Array<{ block: number; lo: number; values: Float64Array; iters: Uint32Array }> = [];
-  for (let at = from; at < count; ) {
-    const block = Math.floor(at / BLOCK);
-    const to = Math.min((block + 1) * BLOCK, count);
-    out.push({ block, lo: at - block * BLOCK, values: values.subarray(at - from, to - from), iters: iters.subarray(at - from, to - from) });
-    at = to;
-  }
-  return out;
-}
-
-/**
- * Whether the file at `path` is a snapshot cache this project made: marked with our
- * application id, or an unmarked cache of format 1 or 2 (our tables and nothing else), or one
- * still empty.
- */
-function ownership(path: string): 'ours' | 'foreign' {
-  // Empty, or no tables yet: another reader is creating the cache this moment; nothing to lose.
-  if (statSync(path).size === 0) return 'ours';
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch {
-    return 'foreign';
-  }
-  try {
-    if (db.pragma('application_id', { simple: true }) === APPLICATION_ID) return 'ours';
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).join(',');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (tables === '') return 'ours';
-    const ourTables = tables === 'blocks,snapshots' || tables === 'snapshots';
-    const logId = (db.prepare("SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'log_id'").pluck().get() as number) === 1;
-    return ourTables && logId && version <= 2 ? 'ours' : 'foreign';
-  } catch {
-    return 'foreign';
-  } finally {
-    db.close();
-  }
-}
-
-function blockChecksum(lo: number, vals: Uint8Array, iters: Uint8Array): number {
-  return crc32c(iters, crc32c(vals, lo));
-}
-
-function textChecksum(header: string, info: string): number {
-  return crc32c(Buffer.from(info), crc32c(Buffer.from(header)));
-}
-
-function bytesOf(a: Float64Array | Uint32Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** A typed view of a blob SQLite handed over (a fresh, aligned allocation), or a copy. */
-function typedOf<T extends Float64Array | Uint32Array>(blob: Buffer, Type: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; new (length: number): T; readonly BYTES_PER_ELEMENT: number }): T {
-  const n = blob.byteLength / Type.BYTES_PER_ELEMENT;
-  if (!Number.isInteger(n)) throw new RangeError(`a block of ${blob.byteLength} bytes is not a whole number of samples`);
-  if (blob.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(blob.buffer, blob.byteOffset, n);
-  const copy = new Type(n);
-  new Uint8Array(copy.buffer).set(blob);
-  return copy;
-}

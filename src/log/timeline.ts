@@ -1,4 +1,4 @@
-import { LogCorruptError } from './log-errors.js';
+import { LogCorruptError } from './errors.js';
 
 /** A resume point: at batch `seq` the run continued from the state after step `toIter`, batch `toSeq`. */
 export interface Rewind {

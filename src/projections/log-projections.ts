@@ -1,17 +1,15 @@
-import { BatchEncoder, jsonReviver, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, TAG_JSON, TAG_SCALAR_RAW, TAG_SCALAR_SMOOTHED, TAG_STEP } from '../log/batch-codec.js';
-import { LogCorruptError } from '../log/log-errors.js';
+import { BatchEncoder, visitBatch, type BatchVisitor } from '../log/batch-codec.js';
+import { LogCorruptError } from '../log/errors.js';
 import { LogFile } from '../log/log-file.js';
 import { replayRun } from '../log/replay.js';
-import { StateFold } from '../storage/evolve.js';
-import { initialState } from '../storage/storage-state.js';
-import type { ResumedData, RunStartedData, TrainEvent, WriterCursorData } from '../events/train-event.js';
+import { StateFold } from '../storage/state-fold.js';
+import { MAX_PENDING, produceAt } from '../storage/produce-policy.js';
+import { initialState, type StorageState } from '../storage/storage-state.js';
+import { event, type ResumedData, type RunStartedData, type WriterCursorData } from '../events/train-event.js';
 import { cursorMoved, type MetricWriter, type WriterSpec } from './metric-writer.js';
 import type { CommitObserver, CommitObserverContext, CommitObserverSpec } from '../log/commit-observer.js';
 
-const textDecoder = new TextDecoder();
-
-/** Events folded between produced states when no write point asks for one (bounds what waits). */
-const MAX_PENDING = 4096;
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 /**
  * Metric writers run as projections of the log, on the log's commit thread: every batch handed
@@ -42,9 +40,46 @@ export class LogProjections implements CommitObserver {
   readonly #names: string[];
   readonly #onError: (message: string) => void;
   #fold = new StateFold(initialState());
+  /** Events folded since the last produced state, and the count at which one is produced unasked. */
   #pending = 0;
+  #produceAt = MAX_PENDING;
   #failed = false;
   readonly #encoder = new BatchEncoder();
+  /**
+   * The walk in progress: whether it folds (no writer had failed when it began; otherwise it
+   * only cuts write points out), the body's parts so far with a write point's bytes replaced,
+   * and the end of the body bytes already in `#parts`.
+   */
+  #body = EMPTY;
+  #folding = false;
+  #parts: Uint8Array[] | null = null;
+  #copied = 0;
+  /** One visitor for every batch: walking a batch allocates nothing per record. */
+  readonly #visitor: BatchVisitor = {
+    scalar: (id, smoothingHint, iter, value) => {
+      if (!this.#folding) return;
+      const name = this.#names[id];
+      if (name === undefined) throw new LogCorruptError(`scalar refers to metric name id ${id}, which the log does not define`);
+      this.#fold.scalar(name, value, smoothingHint, iter);
+      this.#folded();
+    },
+    step: (iter, wallTime) => {
+      if (!this.#folding) return;
+      this.#fold.step(iter, wallTime);
+      this.#folded();
+    },
+    json: (e, at, end) => {
+      if (e.type === 'write-point') {
+        (this.#parts ??= []).push(this.#body.subarray(this.#copied, at), this.#write(e.data.writers));
+        this.#copied = end;
+      } else if (this.#folding) {
+        if (e.type === 'resumed') this.#resume(e.data);
+        else if (e.type === 'run-started') this.#begin(e.data);
+        this.#fold.apply(e);
+      }
+      if (this.#folding) this.#folded();
+    },
+  };
 
   private constructor(writers: ReadonlyMap<string, MetricWriter>, options: LogProjectionsOptions) {
     this.#writers = writers;
@@ -90,97 +125,50 @@ export class LogProjections implements CommitObserver {
    * (the write point replaced by the writers' cursors), else null.
    */
   batch(body: Uint8Array): Uint8Array | null {
-    if (this.#failed) return this.#stripWritePoints(body);
-    try {
-      return this.#batch(body);
-    } catch (e) {
-      // The log must not depend on the writers: report, and commit the batch as it came.
-      this.#fail(e);
-      return this.#stripWritePoints(body);
-    }
-  }
-
-  /**
-   * After a failure: write points still must not reach the log. (Rare, so plainly done; a body
-   * that cannot be walked is committed as it came, for readers to report.)
-   */
-  #stripWritePoints(body: Uint8Array): Uint8Array | null {
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    let parts: Uint8Array[] | null = null;
-    let copied = 0;
-    try {
-      for (let at = 0; at < body.byteLength; ) {
-        const tag = view.getUint8(at);
-        if (tag === TAG_JSON) {
-          const n = view.getUint32(at + 1, true);
-          if ((JSON.parse(textDecoder.decode(body.subarray(at + 5, at + 5 + n))) as { type?: unknown }).type === 'write-point') {
-            (parts ??= []).push(body.subarray(copied, at));
-            copied = at + 5 + n;
-          }
-          at += 5 + n;
-        } else if (tag === TAG_STEP || tag === TAG_SCALAR_SMOOTHED || tag === TAG_SCALAR_RAW) {
-          at += tag === TAG_STEP ? STEP_RECORD_BYTES : SCALAR_RECORD_BYTES;
-        } else {
-          return null;
-        }
+    if (!this.#failed) {
+      try {
+        return this.#walk(body, true);
+      } catch (e) {
+        // The log must not depend on the writers: report, and commit the batch as it came.
+        this.#fail(e);
       }
+    }
+    // After a failure, write points still must not reach the log; a body that cannot be walked
+    // is committed as it came, for readers to report.
+    try {
+      return this.#walk(body, false);
     } catch {
       return null;
     }
-    if (parts === null) return null;
-    parts.push(body.subarray(copied));
-    return Buffer.concat(parts);
   }
 
-  #batch(body: Uint8Array): Uint8Array | null {
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    let fold = this.#fold;
-    const end = body.byteLength;
-    let parts: Uint8Array[] | null = null;
-    let copied = 0; // body bytes before this offset are in `parts`
-    let at = 0;
-    while (at < end) {
-      const tag = view.getUint8(at);
-      if (tag === TAG_SCALAR_SMOOTHED || tag === TAG_SCALAR_RAW) {
-        const id = view.getUint32(at + 1, true);
-        const name = this.#names[id];
-        if (name === undefined) throw new LogCorruptError(`scalar refers to metric name id ${id}, which the log does not define`);
-        fold.scalar(name, view.getFloat64(at + 9, true), tag === TAG_SCALAR_SMOOTHED, view.getUint32(at + 5, true));
-        at += SCALAR_RECORD_BYTES;
-      } else if (tag === TAG_STEP) {
-        fold.step(view.getUint32(at + 1, true), view.getFloat64(at + 5, true));
-        at += STEP_RECORD_BYTES;
-      } else if (tag === TAG_JSON) {
-        const n = view.getUint32(at + 1, true);
-        const e = JSON.parse(textDecoder.decode(body.subarray(at + 5, at + 5 + n)), jsonReviver) as TrainEvent;
-        if (e.type === 'write-point') {
-          parts ??= [];
-          parts.push(body.subarray(copied, at));
-          parts.push(this.#write(e.data.writers));
-          copied = at + 5 + n;
-        } else {
-          if (e.type === 'resumed') {
-            this.#resume(e.data);
-            fold = this.#fold; // the rebuilt one
-          } else if (e.type === 'run-started') {
-            this.#begin(e.data);
-          }
-          fold.apply(e);
-        }
-        at += 5 + n;
-      } else {
-        throw new LogCorruptError(`unknown record tag ${tag} at byte ${at} of a ${end}-byte batch`);
-      }
-      if (++this.#pending >= MAX_PENDING) this.#produce();
+  /** Walks a batch (folding it, or not); returns it with its write points replaced, or null if it had none. */
+  #walk(body: Uint8Array, folding: boolean): Uint8Array | null {
+    this.#body = body;
+    this.#folding = folding;
+    this.#copied = 0;
+    try {
+      visitBatch(body, this.#visitor);
+      const parts = this.#parts;
+      if (parts === null) return null;
+      parts.push(body.subarray(this.#copied));
+      return Buffer.concat(parts);
+    } finally {
+      // Every walk starts with no parts: none left from one that threw.
+      this.#body = EMPTY;
+      this.#parts = null;
     }
-    if (parts === null) return null;
-    parts.push(body.subarray(copied, end));
-    return Buffer.concat(parts);
   }
 
-  #produce(): ReturnType<StateFold['finish']> {
+  #folded(): void {
+    if (++this.#pending >= this.#produceAt) this.#produce();
+  }
+
+  #produce(): StorageState {
+    const state = this.#fold.finish();
     this.#pending = 0;
-    return this.#fold.finish();
+    this.#produceAt = produceAt(state.metrics.names.length);
+    return state;
   }
 
   /** Writes with the writers named; returns the encoded cursor events that replace the write point. */
@@ -207,7 +195,7 @@ export class LogProjections implements CommitObserver {
       this.#fail(e);
     }
     for (const data of cursors) {
-      const c: TrainEvent = { type: 'writer-cursor', v: 1, data };
+      const c = event('writer-cursor', data);
       enc.json(c);
       // The cursor is part of the state from here on, as it is on replay.
       this.#fold.apply(c);
@@ -225,6 +213,7 @@ export class LogProjections implements CommitObserver {
       const { state } = replayRun(log, this.#runId, { untilIter: resume.iter });
       this.#fold = new StateFold(state);
       this.#pending = 0;
+      this.#produceAt = produceAt(state.metrics.names.length);
       for (const w of this.#writers.values()) w.restore(state.info.writerCursors[w.id] ?? null, resume);
     } catch (e) {
       this.#fail(e);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogFile } from '../../src/log/log-file.js';
-import { LogWriteError } from '../../src/log/log-errors.js';
+import { LogWriteError } from '../../src/log/errors.js';
 import { replayRun } from '../../src/log/replay.js';
 import { tempDir } from '../helpers.js';
 

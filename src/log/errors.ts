@@ -1,4 +1,5 @@
 import { TrainledgerError } from '../errors/trainledger-error.js';
+import type { Lease } from './run-lease.js';
 
 /** The file is not a SQLite database, or is a SQLite database that trainledger did not create. */
 export class NotALogError extends TrainledgerError {
@@ -49,5 +50,15 @@ export class ProjectionWriteError extends TrainledgerError {
 export class LogClosedError extends TrainledgerError {
   constructor(message: string) {
     super('ERR_LOG_CLOSED', message);
+  }
+}
+
+/** Another process is appending to this run right now. */
+export class RunLiveError extends TrainledgerError {
+  constructor(runId: number, lease: Lease) {
+    super(
+      'ERR_RUN_LIVE',
+      `run ${runId} is being written by process ${lease.pid} on ${lease.hostname} (heartbeat ${Math.round(Date.now() / 1000 - lease.heartbeat)} s ago); a run has one writer at a time`,
+    );
   }
 }
