@@ -1,16 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainerBase, type TrainerOptions, type TrainerState } from './trainer-base.js';
-import { DataExhaustedError, NoValidCheckpointError, NonFiniteLossError, TrainerBusyError, type TriedCheckpoint } from './errors.js';
+import { TrainerBase, type TrainerOptions } from './trainer-base.js';
+import { DataExhaustedError, TrainerBusyError } from './errors.js';
+import { ForwardBackward, disposeMap, type Forward } from './forward-backward.js';
+import { LossMetrics } from './loss-metrics.js';
+import { resumeOrLoad, type ResumeOrLoadOptions } from './resume-or-load.js';
+import type { TrainerState } from './state-dict.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
-import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import { resumeCandidates } from './resume.js';
-import { CheckpointCorruptError } from '../checkpoint/errors.js';
 import type { CheckpointModel } from '../checkpoint/index.js';
 
 /** A data source that can report and restore its position (e.g. ShuffledBatches). */
 interface Seekable {
   position(): unknown;
-  seek(position: never): void;
+  seek(position: unknown): void;
 }
 
 function isSeekable(v: unknown): v is Seekable {
@@ -45,19 +46,6 @@ export interface SimpleTrainerOptions extends TrainerOptions {
   readonly zeroGradBeforeForward?: boolean;
 }
 
-export interface ResumeOrLoadOptions {
-  /** `false`: do not resume; return `startIter`. Default true. */
-  readonly resume?: boolean;
-  /** Where a new run starts when there is nothing to resume. Default 0. */
-  readonly startIter?: number;
-  /**
-   * When the log records checkpoints of the run but none can be loaded (all corrupt, missing,
-   * or overwritten): `'throw'` (default) a NoValidCheckpointError; `'start-fresh'`, start a new
-   * run at `startIter` (its checkpoints will replace the old ones of the same names).
-   */
-  readonly ifNoValidCheckpoint?: 'throw' | 'start-fresh';
-}
-
 function isLayersModel(v: unknown): v is tf.LayersModel {
   return v instanceof tf.LayersModel;
 }
@@ -70,40 +58,6 @@ function disposeTensors(v: unknown): void {
   } else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     for (const x of Object.values(v)) disposeTensors(x);
   }
-}
-
-/**
- * Disposes the tensors of a gradient map. tf.dispose would walk it as any container (a Set, a
- * list and a type test per entry), on every step.
- */
-function disposeMap(map: tf.NamedTensorMap): void {
-  for (const k in map) map[k]?.dispose();
-}
-
-/** What a loss function returned, for an error message. */
-function describeLoss(t: unknown): string {
-  if (t instanceof tf.Tensor) return `a tensor of shape [${t.shape.join(', ')}]`;
-  return t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t === 'object' ? 'an empty object' : typeof t;
-}
-
-/** The loss names of a model that returns a single loss (shared: no array per step). */
-const TOTAL_ONLY: string[] = ['total_loss'];
-
-function lossRecord(names: readonly string[], values: ArrayLike<number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let i = 0; i < names.length; i++) out[names[i]!] = values[i]!;
-  return out;
-}
-
-interface Forward {
-  /**
-   * What metrics are read from, in one device read: the total alone for a single loss (no extra
-   * op), else the per-loss values then the total, stacked.
-   */
-  readonly stacked: tf.Tensor;
-  readonly grads: tf.NamedTensorMap;
-  /** First iteration whose total was not finite among unread steps, or -1 (only with period > 1). */
-  readonly badIter: tf.Scalar | null;
 }
 
 /**
@@ -147,18 +101,23 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
   readonly #variables: tf.Variable[] | undefined;
   readonly #model: tf.LayersModel | null;
   readonly #disposeBatches: boolean;
-  #lossNames: string[] | null = null;
+  readonly #forwardBackward: ForwardBackward<B>;
+  readonly #lossMetrics: LossMetrics;
   #badIter: tf.Scalar | null = null;
-  /** A malformed loss seen in the current step's forward pass (see #scalarLoss). */
-  #invalid: InvalidArgumentError | null = null;
   readonly zeroGradBeforeForward: boolean;
   /**
    * The gradients of the latest backward pass, by variable name: afterBackward hooks may replace
    * them (clipping, accumulation) before the optimizer step; afterStep hooks and the next
    * step's beforeStep hooks can read them. Null before the first step, after `train()` returns,
-   * and (with `zeroGradBeforeForward`) during the forward pass.
+   * and (with `zeroGradBeforeForward`) during the forward pass. Also `state.grads`.
    */
-  grads: tf.NamedTensorMap | null = null;
+  get grads(): tf.NamedTensorMap | null {
+    return this.loopState.grads;
+  }
+
+  set grads(grads: tf.NamedTensorMap | null) {
+    this.loopState.grads = grads;
+  }
 
   constructor(model: TrainableModel<B>, data: Iterable<B> | AsyncIterable<B>, optimizer: tf.Optimizer, options: SimpleTrainerOptions = {}) {
     super(options);
@@ -186,6 +145,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     this.#data = data;
     this.optimizer = optimizer;
     this.#disposeBatches = options.disposeBatches ?? true;
+    this.#forwardBackward = new ForwardBackward(this.lossFn, this.#variables, period);
+    this.#lossMetrics = new LossMetrics(this.comm, period);
   }
 
   /** The LayersModel given as `variables`, if any (checkpointers save it). */
@@ -210,92 +171,11 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     return this.#iterator;
   }
 
-  /**
-   * `t` if it is a scalar tensor. Else the error is kept, to be thrown once variableGrads has
-   * returned, and a stand-in scalar goes on: a throw inside the loss function would leak what
-   * tfjs saved for the backward pass (it frees that only at the end of a completed one).
-   */
-  #scalarLoss(t: unknown, what: string): tf.Scalar {
-    if (t instanceof tf.Tensor && t.rank === 0) return t as tf.Scalar;
-    this.#invalid ??= new InvalidArgumentError(`the model's ${what} must be a scalar tensor, got ${describeLoss(t)} at iteration ${this.iter}`);
-    return t instanceof tf.Tensor ? (t.sum() as tf.Scalar) : tf.scalar(0);
-  }
-
   runStep(): void | Promise<void> {
     const start = performance.now();
     const r = this.#nextIterator().next();
     if (r instanceof Promise) return r.then((res) => this.#step(res, start));
     return this.#step(r, start);
-  }
-
-  #forward(batch: B, readThisStep: boolean): Forward {
-    // No tf.tidy around this: variableGrads runs the loss inside scopes of its own (forward, then
-    // backward), so all it leaves are the value and the gradients, which #release disposes. A
-    // scope costs bookkeeping on every step (~1 µs here, measured: tools/bench/loop.ts).
-    let names: string[] = TOTAL_ONLY;
-    let stacked: tf.Tensor1D | null = null;
-    let returned: tf.Tensor | null = null;
-    this.#invalid = null;
-    let vg: { value: tf.Scalar; grads: tf.NamedTensorMap };
-    try {
-      vg = tf.variableGrads(() => {
-        const out = this.lossFn(batch);
-        if (out instanceof tf.Tensor) return (returned = this.#scalarLoss(out, 'loss'));
-        const record: Readonly<Record<string, unknown>> = out !== null && typeof out === 'object' ? out : {};
-        names = Object.keys(record);
-        if (names.length === 0) {
-          this.#invalid = new InvalidArgumentError(`the model must return a scalar loss tensor or a non-empty record of them, got ${describeLoss(out)} at iteration ${this.iter}`);
-          return (returned = tf.scalar(0));
-        }
-        const parts = names.map((n) => this.#scalarLoss(record[n], `loss ${JSON.stringify(n)}`));
-        const total = (parts.length === 1 ? parts[0]! : tf.addN(parts)) as tf.Scalar;
-        // Intermediates of the loss function die with the gradient scope: keep the one tensor
-        // metrics are read from.
-        stacked = tf.keep(tf.stack([...parts, total]) as tf.Tensor1D);
-        return (returned = total);
-      }, this.#variables);
-    } catch (e) {
-      // What the loss returned outlives the gradient scopes, and so does what we kept: when
-      // variableGrads throws after the loss (no gradient path), nothing else frees them.
-      (returned as tf.Tensor | null)?.dispose();
-      (stacked as tf.Tensor | null)?.dispose();
-      throw this.#invalid ?? e;
-    }
-    if (this.#invalid !== null) {
-      vg.value.dispose();
-      disposeMap(vg.grads);
-      (stacked as tf.Tensor | null)?.dispose();
-      throw this.#invalid;
-    }
-    const { value, grads } = vg;
-    this.#lossNames = names;
-    // (Assigned in the closure: control-flow analysis cannot see that.)
-    const kept = stacked as tf.Tensor1D | null;
-    // A single loss is read straight from the total: every extra op costs engine bookkeeping.
-    const read: tf.Tensor = kept ?? value;
-    if (this.gatherMetricPeriod === 1) {
-      if (kept !== null) value.dispose();
-      return { stacked: read, grads, badIter: null };
-    }
-    try {
-      // Tensors made here die with this scope, but for what it returns.
-      return tf.tidy(() => {
-        // Remember the first non-finite total among steps we do not read, without a device sync.
-        const prev = this.#badIter ?? tf.scalar(-1, 'int32');
-        const bad = tf.logicalAnd(tf.less(prev, 0), tf.logicalNot(tf.isFinite(value)));
-        const badIter = tf.where(bad, tf.scalar(this.iter, 'int32'), prev) as tf.Scalar;
-        if (!readThisStep) return { stacked: read, grads, badIter };
-        const s = tf.concat([read.reshape([-1]), tf.cast(badIter, 'float32').reshape([1])]);
-        read.dispose();
-        return { stacked: s, grads, badIter };
-      }) as unknown as Forward;
-    } catch (e) {
-      read.dispose();
-      tf.dispose(grads);
-      throw e;
-    } finally {
-      if (kept !== null) value.dispose();
-    }
   }
 
   #step(res: IteratorResult<B>, start: number): void | Promise<void> {
@@ -306,7 +186,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     if (this.zeroGradBeforeForward) this.#dropGrads();
     let fwd: Forward;
     try {
-      fwd = this.#forward(batch, read);
+      fwd = this.#forwardBackward.run(batch, this.iter, read, this.#badIter);
     } catch (e) {
       if (this.#disposeBatches) disposeTensors(batch);
       throw e;
@@ -365,54 +245,11 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
 
   #finish(fwd: Forward, batch: B, read: boolean, dataTime: number): void {
     try {
-      if (read) this.#writeMetrics(fwd.stacked.dataSync(), dataTime);
+      if (read) this.#lossMetrics.put(this.storage, this.iter, fwd.names, fwd.stacked.dataSync(), dataTime);
       this.optimizer.applyGradients(this.grads!);
     } finally {
       this.#release(fwd, batch);
     }
-  }
-
-  #writeMetrics(values: ArrayLike<number>, dataTime: number): void {
-    const names = this.#lossNames!;
-    const single = names.length === 1;
-    const total = values[single ? 0 : names.length]!;
-    if (this.gatherMetricPeriod > 1) {
-      const firstBad = values[values.length - 1]!;
-      if (firstBad >= 0 && firstBad !== this.iter) throw new NonFiniteLossError(firstBad, { total_loss: NaN });
-    }
-    // Checked before the optimizer step: a NaN never reaches the weights from this step.
-    if (!Number.isFinite(total)) throw new NonFiniteLossError(this.iter, single ? { total_loss: total } : lossRecord(names, values));
-    const storage = this.storage;
-    if (this.comm.worldSize === 1) {
-      // One process: nothing to gather, and no object per step (this runs every step).
-      storage.putScalar('data_time', dataTime);
-      if (single) {
-        storage.putScalar('total_loss', total);
-      } else {
-        // The host's float64 sum of the losses, as in the gathered case below.
-        let sum = 0;
-        for (let i = 0; i < names.length; i++) sum += values[i]!;
-        storage.putScalar('total_loss', sum);
-        for (let i = 0; i < names.length; i++) storage.putScalar(names[i]!, values[i]!);
-      }
-      return;
-    }
-    const all = this.comm.gather<Record<string, number>>({ ...lossRecord(names, values), data_time: dataTime });
-    if (!this.comm.isMainProcess()) return;
-    // data_time: the slowest worker is the real latency; losses: mean over workers.
-    let maxData = 0;
-    for (const m of all) maxData = Math.max(maxData, m.data_time!);
-    storage.putScalar('data_time', maxData);
-    let sum = 0;
-    const means: Record<string, number> = {};
-    for (const n of names) {
-      let s = 0;
-      for (const m of all) s += m[n]!;
-      means[n] = s / all.length;
-      sum += means[n]!;
-    }
-    storage.putScalar('total_loss', sum);
-    if (!single) storage.putScalars(means);
   }
 
   /**
@@ -439,15 +276,9 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
   }
 
   /**
-   * Continues the run named `runName` (options) from its newest usable checkpoint in `dir`:
-   * restores model, optimizer, hook states and data position, rebuilds the EventStorage state
-   * after that step from the log (smoothing windows and histories intact), and returns the
-   * iteration to start at. A corrupt checkpoint is skipped for an older one, with a warning.
-   * With `resume: false`, or when the log records no checkpoint of the run (a first run, or one
-   * that ended before its first checkpoint), returns `startIter` (default 0) and the next
-   * `train()` starts a new run. When the log records checkpoints but none can be loaded, it
-   * throws `NoValidCheckpointError` rather than start a new run over them, unless
-   * `ifNoValidCheckpoint` is `'start-fresh'`.
+   * Continues the run named `runName` (options) from its newest usable checkpoint in `dir`, and
+   * returns the iteration to start at (see the function `resumeOrLoad` for what it restores and
+   * when it starts a new run instead).
    *
    * @example
    * ```ts
@@ -455,40 +286,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    * await trainer.train(start, maxIter);
    * ```
    */
-  async resumeOrLoad(dir: string, options: ResumeOrLoadOptions = {}): Promise<number> {
-    this.setResumePoint(null);
-    const start = options.startIter ?? 0;
-    const ifNone = options.ifNoValidCheckpoint ?? 'throw';
-    if (ifNone !== 'throw' && ifNone !== 'start-fresh') {
-      throw new InvalidArgumentError(`resumeOrLoad: ifNoValidCheckpoint must be 'throw' or 'start-fresh', got ${JSON.stringify(ifNone)}`);
-    }
-    if (options.resume === false) return start;
-    const log = this.openLog();
-    if (log === null) throw new InvalidArgumentError('resumeOrLoad needs the trainer to have a log (options.log): the log is where the run is rebuilt from');
-    const store = new CheckpointStore(dir);
-    await store.cleanTemp();
-    const runName = this.options.runName ?? 'run';
-    const tried: TriedCheckpoint[] = [];
-    for (const point of resumeCandidates(log, runName, store, tried)) {
-      let state: unknown;
-      try {
-        ({ state } = await store.load(point.checkpoint.name, { model: this.checkpointModel, optimizer: this.optimizer }));
-      } catch (e) {
-        // A damaged checkpoint is skipped for an older one; load verifies before touching weights.
-        if (e instanceof CheckpointCorruptError) {
-          process.emitWarning(`skipping checkpoint ${point.checkpoint.name}: ${e.message}`, { code: 'TRAINLEDGER_CORRUPT_CHECKPOINT' });
-          tried.push({ name: point.checkpoint.name, iter: point.iter, reason: e.message });
-          continue;
-        }
-        throw e;
-      }
-      await this.loadStateDict(state as TrainerState);
-      this.setResumePoint({ runId: point.runId, state: point.state, iter: point.iter, toSeq: point.toSeq });
-      return point.iter + 1;
-    }
-    // Checkpoints the log records but none usable: a new run would overwrite them under the same names.
-    if (tried.length > 0 && ifNone === 'throw') throw new NoValidCheckpointError(store.dir, runName, tried);
-    return start;
+  resumeOrLoad(dir: string, options: ResumeOrLoadOptions = {}): Promise<number> {
+    return resumeOrLoad(this, () => this.openLog(), dir, options);
   }
 
   /**
@@ -501,8 +300,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    */
   override async loadStateDict(state: TrainerState): Promise<void> {
     await super.loadStateDict(state);
-    if (state.data !== undefined && isSeekable(this.#data)) this.#data.seek(state.data as never);
-    const saved = state.optimizer as ReadonlyArray<{ name: string; shape: number[]; dtype: tf.DataType; values: number[] }> | undefined;
+    if (state.data !== undefined && isSeekable(this.#data)) this.#data.seek(state.data);
+    const saved = state.optimizer;
     if (saved !== undefined) {
       const named = saved.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.dtype) }));
       await this.optimizer.setWeights(named);
