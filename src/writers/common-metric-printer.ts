@@ -1,5 +1,5 @@
 import type { MetricWriter, WriterCursor } from '../projections/metric-writer.js';
-import type { TrainEvent } from '../events/train-event.js';
+import { event, type TrainEvent } from '../events/train-event.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { historyOf } from '../storage/state-queries.js';
 import { consoleLogger, type Logger } from '../util/logger.js';
@@ -54,7 +54,7 @@ export class CommonMetricPrinter implements MetricWriter {
     if (this.maxIter !== undefined) {
       if (timeHist !== undefined) {
         const etaSeconds = timeHist.median(1000) * (this.maxIter - iteration - 1);
-        events.push({ type: 'scalar', v: 1, data: { name: 'eta_seconds', value: etaSeconds, smoothingHint: false, iter: iteration } });
+        events.push(event('scalar', { name: 'eta_seconds', value: etaSeconds, smoothingHint: false, iter: iteration }));
         eta = formatTimedelta(etaSeconds);
       } else {
         // No timer hook: estimate from the wall clock between writes (noisier).

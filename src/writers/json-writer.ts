@@ -106,8 +106,7 @@ export class JSONWriter implements MetricWriter {
     const byIter = new Map<number, Record<string, number>>();
     // Only what has not been written yet.
     const latest = smoothedSince(state, this.window, this.#lastWrite);
-    for (const name of Object.keys(latest)) {
-      const [value, iter] = latest[name]!;
+    for (const [name, [value, iter]] of Object.entries(latest)) {
       let row = byIter.get(iter);
       if (!row) byIter.set(iter, (row = {}));
       row[name] = value;

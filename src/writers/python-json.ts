@@ -57,7 +57,7 @@ export function pythonFloat(v: number): string {
  * ```
  */
 export function metricsLine(iteration: number, values: Readonly<Record<string, number>>): string {
-  const entries: Array<[string, string]> = Object.keys(values).map((k) => [k, pythonFloat(values[k]!)]);
+  const entries: Array<[string, string]> = Object.entries(values).map(([k, v]) => [k, pythonFloat(v)]);
   entries.push(['iteration', String(iteration)]);
   // Python sorts keys by code point; so does a plain comparison of JS strings of BMP text.
   entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));

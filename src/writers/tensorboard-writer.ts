@@ -54,8 +54,7 @@ export class TensorBoardWriter implements MetricWriter {
   write(state: StorageState): void {
     const byIter = new Map<number, Array<[string, number]>>();
     const latest = smoothedSince(state, this.window, this.#lastWrite);
-    for (const name of Object.keys(latest)) {
-      const [value, iter] = latest[name]!;
+    for (const [name, [value, iter]] of Object.entries(latest)) {
       let list = byIter.get(iter);
       if (!list) byIter.set(iter, (list = []));
       list.push([name, value]);

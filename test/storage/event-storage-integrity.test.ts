@@ -8,6 +8,7 @@ import { TrainerBase } from '../../src/engine/trainer-base.js';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import type { EventSink } from '../../src/storage/event-sink.js';
+import { event } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
 
 class Counting extends TrainerBase {
@@ -104,7 +105,7 @@ test('putScalar after train() returned throws a typed error naming the metric an
   assert.throws(() => storage.putHistogram('h', [1, 2], 2), /^StorageClosedError|putHistogram\("h"\)/);
   assert.throws(() => storage.putImage('i', { height: 1, width: 1, channels: 1, data: new Uint8Array(1) }), /putImage\("i"\)/);
   assert.throws(() => storage.step(), /step\(\)/);
-  assert.throws(() => storage.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: 0 } }), /append\("writer-cursor"\)/);
+  assert.throws(() => storage.append(event('writer-cursor', { writer: 'w', iter: 0 })), /append\("writer-cursor"\)/);
   // Reads still work, and nothing changed.
   assert.deepEqual(storage.latest(), { x: [2, 2] });
   assert.equal(storage.iter, 3);

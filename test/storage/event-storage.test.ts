@@ -7,7 +7,7 @@ import { evolveAll } from '../../src/storage/evolve.js';
 import { initialState } from '../../src/storage/storage-state.js';
 import { InvalidArgumentError } from '../../src/errors/trainledger-error.js';
 import type { EventSink } from '../../src/storage/event-sink.js';
-import type { TrainEvent } from '../../src/events/train-event.js';
+import { event, type TrainEvent } from '../../src/events/train-event.js';
 
 test('putScalar records the value at the current iteration and step advances iter', () => {
   const s = new EventStorage({ startIter: 3 });
@@ -122,7 +122,7 @@ test('every event reaches the sink and onEvent in order', () => {
   const s = new EventStorage({ sink, onEvent: (e) => got.push(e) });
   s.putScalar('a', 1);
   s.step(100);
-  s.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: 0 } });
+  s.append(event('writer-cursor', { writer: 'w', iter: 0 }));
   assert.deepEqual(sunk, ['s:a:0:1', 'step:0', 'writer-cursor']);
   assert.deepEqual(got.map((e) => e.type), ['scalar', 'step', 'writer-cursor']);
 });
@@ -146,7 +146,7 @@ test('the state read after any number of puts is exactly evolveAll of the events
   for (let k = 0; k < 10_000; k++) {
     s.putScalar('loss', 1 / (k + 1));
     if (k % 3 === 0) s.putScalar('lr', k, false);
-    if (k % 1000 === 0) s.append({ type: 'checkpoint-saved', v: 1, data: { iter: s.iter, name: `m${k}`, path: '/x' } });
+    if (k % 1000 === 0) s.append(event('checkpoint-saved', { iter: s.iter, name: `m${k}`, path: '/x' }));
     s.step(k);
     // The iteration moves on without a state being produced.
     assert.equal(s.iter, k + 1);
@@ -179,7 +179,7 @@ test('the step-time history keeps at most maxLength samples', () => {
 
 test('maxLength follows a pending run-started event', () => {
   const s = new EventStorage({ maxLength: 10 });
-  s.append({ type: 'run-started', v: 1, data: { name: 'r', config: null, startIter: 5, historyMaxLength: 3, wallTime: 0, host: { hostname: 'h', platform: 'p', node: 'n', pid: 1 } } });
+  s.append(event('run-started', { name: 'r', config: null, startIter: 5, historyMaxLength: 3, wallTime: 0, host: { hostname: 'h', platform: 'p', node: 'n', pid: 1 } }));
   assert.equal(s.maxLength, 3);
   assert.equal(s.iter, 5);
 });
@@ -193,9 +193,9 @@ test('puts and steps reach onEvent only while listening() says someone listens',
   on = true;
   s.putScalar('a', 2);
   s.step();
-  s.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: 1 } });
+  s.append(event('writer-cursor', { writer: 'w', iter: 1 }));
   on = false;
-  s.append({ type: 'writer-cursor', v: 1, data: { writer: 'w', iter: 1 } });
+  s.append(event('writer-cursor', { writer: 'w', iter: 1 }));
   // Rare events always go out; the state folds everything either way.
   assert.deepEqual(got, ['scalar', 'step', 'writer-cursor', 'writer-cursor']);
   assert.deepEqual(s.history('a').values(), [[1, 0], [2, 1]]);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TfEvent } from './tf-event.js';
 import { decodeTfEvent } from './tf-event-codec.js';
-import { TfEventsFormatError } from './tf-events-format-error.js';
+import { TfEventsFormatError } from './errors.js';
 import { TF_RECORD_HEADER_SIZE, readTfRecords } from './tf-record.js';
 
 /**

@@ -12,8 +12,7 @@
  * ```
  */
 export { crc32c, maskCrc32c, maskedCrc32c } from './crc32c.js';
-export { EventFileClosedError } from './event-file-closed-error.js';
-export { EventFileExistsError } from './event-file-exists-error.js';
+export { EventFileClosedError, EventFileExistsError, TfEventsFormatError, type TfEventsFormatReason } from './errors.js';
 export { decodeEventFile, readEventFile } from './event-file-reader.js';
 export { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.js';
 export {
@@ -28,7 +27,6 @@ export {
   type TfSummaryValue,
 } from './tf-event.js';
 export { decodeTfEvent, encodeTfEvent } from './tf-event-codec.js';
-export { TfEventsFormatError, type TfEventsFormatReason } from './tf-events-format-error.js';
 export {
   TF_RECORD_HEADER_SIZE,
   TF_RECORD_OVERHEAD,

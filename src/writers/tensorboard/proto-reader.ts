@@ -1,4 +1,4 @@
-import { TfEventsFormatError } from './tf-events-format-error.js';
+import { TfEventsFormatError } from './errors.js';
 import { WireType } from './proto-wire-type.js';
 import { decodeUtf8 } from './utf8.js';
 
@@ -186,14 +186,16 @@ export class ProtoReader {
     let lo = 0;
     let hi = 0;
     for (let i = start, shift = 0; i < end; i++, shift += 7) {
-      const b = bytes[i] & 0x7f;
+      // i < end <= bytes.length: in range.
+      const byte = bytes[i]!;
+      const b = byte & 0x7f;
       // Byte 4 straddles the halves: its low 4 bits end `lo`, its high 3 bits start `hi`.
       if (shift < 28) lo |= b << shift;
       else if (shift === 28) {
         lo |= b << 28;
         hi = b >>> 4;
       } else hi |= b << (shift - 32);
-      if (bytes[i] < 0x80) {
+      if (byte < 0x80) {
         this.#pos = i + 1;
         this.#varintHi = hi >>> 0;
         return lo >>> 0;
@@ -206,7 +208,7 @@ export class ProtoReader {
 
   #copyToScratch(count: number): void {
     const start = this.#advance(count);
-    for (let i = 0; i < count; i++) scratchBytes[i] = this.#bytes[start + i];
+    scratchBytes.set(this.#bytes.subarray(start, start + count));
   }
 
   #advance(count: number): number {

@@ -64,24 +64,24 @@ export function writeTfEvent(writer: ProtoWriter, event: TfEvent): ProtoWriter {
     }
     case 'summary': {
       const { values } = event;
-      const tagLengths: number[] = new Array(values.length);
+      const tagLengths: number[] = [];
       let summarySize = 0;
-      for (let i = 0; i < values.length; i++) {
-        const value = values[i];
+      for (const value of values) {
         const tagLength = utf8ByteLength(value.tag, 'summary tag');
         const simple = value.simpleValue;
         if (simple !== undefined && typeof simple !== 'number') {
           throw new InvalidArgumentError(`simpleValue ${String(simple)} of tag ${JSON.stringify(value.tag)} is not a number; expected a number`);
         }
-        tagLengths[i] = tagLength;
+        tagLengths.push(tagLength);
         summarySize += lengthDelimitedSize(valueSize(tagLength, simple));
       }
       writeHeader(writer, wallTime, step);
       writer.key(EVENT_SUMMARY, WireType.len).uint32(summarySize);
-      for (let i = 0; i < values.length; i++) {
-        const { tag, simpleValue } = values[i];
-        writer.key(SUMMARY_VALUE, WireType.len).uint32(valueSize(tagLengths[i], simpleValue));
-        if (tagLengths[i] > 0) writer.key(VALUE_TAG, WireType.len).string(tag, tagLengths[i]);
+      let i = 0;
+      for (const { tag, simpleValue } of values) {
+        const tagLength = tagLengths[i++]!; // one per value, pushed above
+        writer.key(SUMMARY_VALUE, WireType.len).uint32(valueSize(tagLength, simpleValue));
+        if (tagLength > 0) writer.key(VALUE_TAG, WireType.len).string(tag, tagLength);
         if (simpleValue !== undefined) writer.key(VALUE_SIMPLE_VALUE, WireType.i32).float(simpleValue);
       }
       return writer;
@@ -100,7 +100,15 @@ export function writeTfEvent(writer: ProtoWriter, event: TfEvent): ProtoWriter {
     case 'other':
       writeHeader(writer, wallTime, step);
       return writer;
+    default:
+      // A new TfEvent kind must say here how it is encoded.
+      throw unknownKind(event);
   }
+}
+
+function unknownKind(event: never): InvalidArgumentError {
+  const kind: unknown = (event as { readonly kind?: unknown }).kind;
+  return new InvalidArgumentError(`event kind ${JSON.stringify(kind)} is not known; expected fileVersion, summary, sessionLog or other`);
 }
 
 function valueSize(tagLength: number, simpleValue: number | undefined): number {

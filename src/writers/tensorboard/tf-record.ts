@@ -1,5 +1,5 @@
 import { maskedCrc32c } from './crc32c.js';
-import { TfEventsFormatError } from './tf-events-format-error.js';
+import { TfEventsFormatError } from './errors.js';
 
 /**
  * TFRecord framing (https://www.tensorflow.org/tutorials/load_data/tfrecord, TensorFlow's

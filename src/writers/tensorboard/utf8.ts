@@ -91,7 +91,11 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
   if (end - start <= ASCII_FAST_PATH_LIMIT) {
     let text = '';
     let i = start;
-    for (; i < end && bytes[i] < 0x80; i++) text += String.fromCharCode(bytes[i]);
+    for (; i < end; i++) {
+      const byte = bytes[i]!; // i < end <= bytes.length
+      if (byte >= 0x80) break;
+      text += String.fromCharCode(byte);
+    }
     if (i === end) return text;
   }
   return fatalDecoder.decode(bytes.subarray(start, end));
