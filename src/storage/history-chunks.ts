@@ -8,8 +8,8 @@ export const CHUNK = 4096;
 /** Slots a chunk starts with: a metric put twice costs 96 bytes of samples, not a whole block. */
 const MIN_CHUNK = 8;
 /**
- * Chunks of at most this many slots are carved from shared slabs: a typed array costs ~200 bytes
- * besides its data, more than 8 samples do, and a wide run has one small chunk per metric.
+ * Chunks of at most this many slots are carved from shared slabs: a typed array's own overhead
+ * outweighs a few samples, and a wide run has one small chunk per metric.
  */
 const SLAB_CHUNK_MAX = 64;
 /** Slots per slab (48 KiB of samples). */

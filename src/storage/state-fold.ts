@@ -60,8 +60,8 @@ export class StateFold {
 
   /**
    * Writer cursors recorded since the last finish. They come every write period, and each one
-   * only replaces its writer's entry (no other event touches them), so they skip immer: a
-   * draft's finalize costs tens of microseconds, a spread of a few keys well under one.
+   * only replaces its writer's entry (no other event touches them), so they skip immer, whose
+   * draft finalize costs far more than a spread of a few keys.
    */
   #cursors: Record<string, WriterCursorData> | null = null;
 
