@@ -22,7 +22,7 @@ const subquery = (crc: string): string =>
 
 /**
  * Reads pages of batches. A row per batch costs better-sqlite3 a row array and a Buffer (a
- * malloc'd copy) each, about 2 µs, more than decoding and folding the batch; so SQLite packs a
+ * malloc'd copy) each, more than decoding and folding the batch costs; so SQLite packs a
  * page itself: one aggregate concatenates the bodies into one blob and lists seqs, lengths and
  * step iterations as text, in the same pass over the rows, hence in the same order. The page is
  * checked (seqs increasing from where it started, lengths adding up to the blob) and read again

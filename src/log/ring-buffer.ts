@@ -2,8 +2,8 @@
  * A single-producer single-consumer byte ring in a SharedArrayBuffer: the training thread hands
  * encoded batches to the log's commit thread without a syscall, a copy through the structured
  * clone, or a promise. The training thread encodes straight into the ring and hands a batch
- * over with one atomic add; the commit thread reads it in place; SQLite's commit cost
- * (~3–30 µs) is paid on the other core.
+ * over with one atomic add; the commit thread reads it in place; SQLite's commit cost is paid
+ * on the other core.
  *
  * Layout: an Int32 control block, an error-text area, then the data area. Messages are
  * `u32 length` + payload. A message never wraps: when it does not fit before the end, the
