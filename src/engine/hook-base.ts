@@ -25,7 +25,7 @@ export type HookResult = void | Promise<void>;
  * ```ts
  * class PrintLoss extends HookBase {
  *   override afterStep() {
- *     console.log(this.trainer.storage.latest()['total_loss']);
+ *     console.log(this.trainer.state.storage.latest()['total_loss']);
  *   }
  * }
  * trainer.register(new PrintLoss());
@@ -54,7 +54,7 @@ export abstract class HookBase {
   /**
    * Metric writers this hook wants run on the log's commit thread, as projections of the log
    * (PeriodicWriter offers those of its writers that have a `spec()`). Asked when a run with a
-   * log starts; during the run, `trainer.appender.runsOnCommitThread(id)` tells which run there.
+   * log starts; during the run, `trainer.runsOnCommitThread(id)` tells which run there.
    *
    * @example
    * ```ts

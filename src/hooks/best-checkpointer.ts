@@ -44,7 +44,7 @@ export class BestCheckpointer extends HookBase {
 
   async #check(): Promise<void> {
     const logger = this.options.logger ?? consoleLogger;
-    const latest = this.trainer.storage.latest()[this.metric];
+    const latest = this.trainer.state.storage.latest()[this.metric];
     if (latest === undefined) {
       logger.warn(`BestCheckpointer: metric ${JSON.stringify(this.metric)} has not been put; is the eval hook registered before this one with the same period?`);
       return;
@@ -65,12 +65,14 @@ export class BestCheckpointer extends HookBase {
   }
 
   override afterStep(): Promise<void> | void {
-    const next = this.trainer.iter + 1;
-    if (this.evalPeriod > 0 && next % this.evalPeriod === 0 && next !== this.trainer.maxIter) return this.#check();
+    const { iter, maxIter } = this.trainer.state;
+    const next = iter + 1;
+    if (this.evalPeriod > 0 && next % this.evalPeriod === 0 && next !== maxIter) return this.#check();
   }
 
   override afterTrain(): Promise<void> | void {
-    if (this.trainer.iter + 1 >= this.trainer.maxIter) return this.#check();
+    const { iter, maxIter } = this.trainer.state;
+    if (iter + 1 >= maxIter) return this.#check();
   }
 
   override stateDict(): unknown {

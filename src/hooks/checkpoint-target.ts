@@ -3,6 +3,7 @@ import type { TrainerBase } from '../engine/trainer-base.js';
 import { SimpleTrainer } from '../engine/simple-trainer.js';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { CheckpointInfo, CheckpointModel } from '../checkpoint/index.js';
+import { event } from '../events/train-event.js';
 
 /** What a checkpointer saves: given explicitly, or taken from a SimpleTrainer. */
 export interface CheckpointSource {
@@ -31,7 +32,8 @@ export async function saveCheckpoint(trainer: TrainerBase, store: CheckpointStor
   // A checkpoint must never refer to metrics the log could still lose.
   await trainer.appender?.flush();
   const info = await store.save(name, { model, optimizer, state });
-  trainer.storage.append({ type: 'checkpoint-saved', v: 1, data: { iter: trainer.iter, name, path: info.path } });
+  const { storage, iter } = trainer.state;
+  storage.append(event('checkpoint-saved', { iter, name, path: info.path }));
   return info;
 }
 

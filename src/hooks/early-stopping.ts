@@ -40,9 +40,10 @@ export class EarlyStopping extends HookBase {
   }
 
   override afterStep(): void {
-    const at = this.trainer.storage.state.metrics.index.get(this.metric);
+    const { metrics } = this.trainer.state.storage.state;
+    const at = metrics.index.get(this.metric);
     if (at === undefined) return;
-    const h = this.trainer.storage.state.metrics.histories[at]!;
+    const h = metrics.histories[at]!;
     if (h.count === 0 || h.count - 1 === this.#lastSeen) return;
     this.#lastSeen = h.count - 1;
     const [value, iter] = h.latest();

@@ -59,19 +59,21 @@ export class EvalHook extends HookBase {
     const results = await this.fn();
     if (results) {
       const flat = flattenResults(results);
-      this.trainer.storage.putScalars(flat, false);
+      this.trainer.state.storage.putScalars(flat, false);
     }
     this.trainer.comm.synchronize();
   }
 
   override afterStep(): Promise<void> | void {
-    const next = this.trainer.iter + 1;
+    const { iter, maxIter } = this.trainer.state;
+    const next = iter + 1;
     // The last one is done in afterTrain.
-    if (this.period > 0 && next % this.period === 0 && next !== this.trainer.maxIter) return this.#doEval();
+    if (this.period > 0 && next % this.period === 0 && next !== maxIter) return this.#doEval();
   }
 
   override afterTrain(): Promise<void> | void {
     // After a failure iter + 1 < maxIter, so a failed run is not evaluated.
-    if (this.evalAfterTrain && this.trainer.iter + 1 >= this.trainer.maxIter) return this.#doEval();
+    const { iter, maxIter } = this.trainer.state;
+    if (this.evalAfterTrain && iter + 1 >= maxIter) return this.#doEval();
   }
 }

@@ -42,16 +42,16 @@ export class IterationTimer extends HookBase {
     // a step's time runs from there to this hook's afterStep, which, with this hook first as
     // detectron2 advises, is what reading the clock here would give, plus the microsecond the
     // loop spends between steps.
-    this.#stepStart = this.#stepOpen = this.trainer.lastStepEnd;
+    this.#stepStart = this.#stepOpen = this.trainer.state.lastStepEnd;
   }
 
   override afterStep(): void {
     const now = performance.now();
-    const t = this.trainer;
+    const { storage, startIter } = this.trainer.state;
     // +1: this step is done but storage.step() has not counted it yet.
-    const done = t.storage.iter - t.startIter + 1;
+    const done = storage.iter - startIter + 1;
     if (done >= this.warmup) {
-      t.storage.putScalar('time', (now - this.#stepStart) / 1000);
+      storage.putScalar('time', (now - this.#stepStart) / 1000);
       this.#inSteps += now - this.#stepOpen;
     } else {
       // Warm-up steps (compilation, allocation) are left out of the overall speed.
@@ -63,7 +63,8 @@ export class IterationTimer extends HookBase {
   override afterTrain(): void {
     const total = (performance.now() - this.#trainStart) / 1000;
     const steps = this.#inSteps / 1000;
-    const iterations = this.trainer.storage.iter + 1 - this.trainer.startIter - this.warmup;
+    const { storage, startIter } = this.trainer.state;
+    const iterations = storage.iter + 1 - startIter - this.warmup;
     const hookSeconds = Math.max(0, total - steps);
     this.summary = { iterations, totalSeconds: total, hookSeconds, secondsPerIter: iterations > 0 ? steps / iterations : NaN };
     if (iterations > 0 && steps > 0) {

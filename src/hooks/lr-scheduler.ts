@@ -99,7 +99,7 @@ export class LRScheduler extends HookBase {
   }
 
   override beforeStep(): void {
-    const lr = this.schedule(this.trainer.iter);
+    const lr = this.schedule(this.trainer.state.iter);
     if (lr !== this.#current) {
       setLearningRate(this.#opt(), lr);
       this.#current = lr;
@@ -107,11 +107,11 @@ export class LRScheduler extends HookBase {
   }
 
   override afterStep(): void {
-    this.trainer.storage.putScalar('lr', this.#current, false);
+    this.trainer.state.storage.putScalar('lr', this.#current, false);
   }
 
   override stateDict(): unknown {
-    return { iteration: this.trainer.iter, lr: this.#current };
+    return { iteration: this.trainer.state.iter, lr: this.#current };
   }
 
   override loadStateDict(): void {

@@ -20,8 +20,9 @@ export class MemoryStats extends HookBase {
   }
 
   override afterStep(): void {
-    if ((this.trainer.iter + 1) % this.period !== 0) return;
+    const { iter, storage } = this.trainer.state;
+    if ((iter + 1) % this.period !== 0) return;
     const m = tf.memory();
-    this.trainer.storage.putScalars({ 'memory/num_tensors': m.numTensors, 'memory/num_bytes': m.numBytes, 'memory/num_data_buffers': m.numDataBuffers }, false);
+    storage.putScalars({ 'memory/num_tensors': m.numTensors, 'memory/num_bytes': m.numBytes, 'memory/num_data_buffers': m.numDataBuffers }, false);
   }
 }

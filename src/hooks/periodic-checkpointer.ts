@@ -40,14 +40,14 @@ export class PeriodicCheckpointer extends HookBase {
 
   override async afterStep(): Promise<void> {
     const t = this.trainer;
-    const iter = t.iter;
+    const { iter, maxIter } = t.state;
     if ((iter + 1) % this.period === 0) {
       const name = `${this.prefix}_${String(iter).padStart(7, '0')}`;
       await saveCheckpoint(t, this.store, name, this.options);
       this.saved.push(name);
       await this.#prune();
     }
-    if (iter >= t.maxIter - 1) {
+    if (iter >= maxIter - 1) {
       await saveCheckpoint(t, this.store, `${this.prefix}_final`, this.options);
       this.saved.push(`${this.prefix}_final`);
     }

@@ -1,6 +1,6 @@
 import { HookBase } from '../engine/hook-base.js';
 import { cursorMoved, type MetricWriter, type WriterSpec } from '../projections/metric-writer.js';
-import type { WritePointEvent } from '../events/train-event.js';
+import { event, type WritePointEvent } from '../events/train-event.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
 export interface PeriodicWriterOptions {
@@ -72,12 +72,13 @@ export class PeriodicWriter extends HookBase {
     this.#local = this.writers.filter((w) => !onCommitThread(w));
     const remote = this.writers.filter(onCommitThread).map((w) => w.id);
     // One frozen object for the whole run: the log writer encodes it once.
-    this.#point = remote.length === 0 ? null : Object.freeze({ type: 'write-point', v: 1, data: Object.freeze({ writers: Object.freeze(remote) }) });
-    const info = this.trainer.storage.state.info;
+    this.#point = remote.length === 0 ? null : Object.freeze(event('write-point', Object.freeze({ writers: Object.freeze(remote) })));
+    const { storage, startIter } = this.trainer.state;
+    const info = storage.state.info;
     const resume = info.resumes.at(-1);
     // A run resumed by this train() call: continue each writer from its recorded position
     // (the log's commit thread does the same for the writers it runs).
-    if (resume !== undefined && resume.iter + 1 === this.trainer.startIter) {
+    if (resume !== undefined && resume.iter + 1 === startIter) {
       for (const w of this.#local) w.restore(info.writerCursors[w.id] ?? null, resume);
     } else if (info.run !== null) {
       // A fresh run: it owns its iterations in each writer's output (the log's thread does the same).
@@ -87,14 +88,14 @@ export class PeriodicWriter extends HookBase {
 
   /** Writes with every writer and records the cursors that moved. */
   writeAll(): void {
-    const storage = this.trainer.storage;
+    const storage = this.trainer.state.storage;
     for (const w of this.#local) {
       const before = w.cursor();
       const events = w.write(storage.state);
       if (events) for (const e of events) storage.append(e);
       const after = w.cursor();
       if (cursorMoved(before, after)) {
-        storage.append({ type: 'writer-cursor', v: 1, data: { writer: w.id, iter: after.iter, detail: after.detail } });
+        storage.append(event('writer-cursor', { writer: w.id, iter: after.iter, detail: after.detail }));
       }
     }
     if (this.#point !== null) {
@@ -107,8 +108,8 @@ export class PeriodicWriter extends HookBase {
   }
 
   override afterStep(): void {
-    const t = this.trainer;
-    if ((t.iter + 1) % this.period === 0 || t.iter === t.maxIter - 1) this.writeAll();
+    const { iter, maxIter } = this.trainer.state;
+    if ((iter + 1) % this.period === 0 || iter === maxIter - 1) this.writeAll();
   }
 
   override afterTrain(): void {

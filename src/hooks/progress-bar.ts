@@ -44,7 +44,7 @@ export class ProgressBar extends HookBase {
   }
 
   override beforeTrain(): void {
-    const t = this.trainer;
+    const { startIter, maxIter } = this.trainer.state;
     this.#bar = new cliProgress.SingleBar(
       {
         stream: this.#stream,
@@ -57,21 +57,23 @@ export class ProgressBar extends HookBase {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.#bar.start(t.maxIter, t.startIter, { rate: '-', metric: this.metric, loss: '-' });
+    this.#bar.start(maxIter, startIter, { rate: '-', metric: this.metric, loss: '-' });
     this.#lastRender = this.#t0 = performance.now();
   }
 
   override afterStep(): void {
     const now = performance.now();
-    const done = this.trainer.iter + 1;
-    if (now - this.#lastRender < 100 && done !== this.trainer.maxIter) return;
+    const { iter, startIter, maxIter, storage } = this.trainer.state;
+    const done = iter + 1;
+    if (now - this.#lastRender < 100 && done !== maxIter) return;
     let loss = '-';
-    const at = this.trainer.storage.state.metrics.index.get(this.metric);
+    const { metrics } = storage.state;
+    const at = metrics.index.get(this.metric);
     if (at !== undefined) {
-      const h: HistoryBuffer = this.trainer.storage.state.metrics.histories[at]!;
+      const h: HistoryBuffer = metrics.histories[at]!;
       loss = h.median(h.countSince(this.window)).toPrecision(4);
     }
-    const rate = (done - this.trainer.startIter) / Math.max(1e-3, (now - this.#t0) / 1000);
+    const rate = (done - startIter) / Math.max(1e-3, (now - this.#t0) / 1000);
     this.#bar?.update(done, { rate: rate.toFixed(1), loss, metric: this.metric });
     this.#lastRender = now;
   }
