@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { BatchPageReader, parseIntList, type BatchPage } from '../../src/log/batch-pages.js';
 import { LogFile } from '../../src/log/log-file.js';
+import { event } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
 
 function rowsOf(page: BatchPage): Array<[number, number, string]> {
@@ -55,7 +56,7 @@ test('batches() reads every batch in order across growing pages and big bodies',
   const w = log.createRun({ name: 'r' });
   for (let i = 0; i < 3000; i++) {
     // Now and then a big rare event, so pages are cut by bytes as well as by rows.
-    if (i % 500 === 7) w.event({ type: 'hook-failed', v: 1, data: { hook: 'h', phase: 'p', iter: i, message: 'x'.repeat(1_500_000) } });
+    if (i % 500 === 7) w.event(event('hook-failed', { hook: 'h', phase: 'p', iter: i, message: 'x'.repeat(1_500_000) }));
     w.scalar('loss', true, i, i);
     w.step(i, i);
   }

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { SnapshotCache } from '../../src/log/snapshot-cache.js';
+import { event } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
 import { view } from '../state-view.js';
 
@@ -90,7 +91,8 @@ test('a state served from a snapshot keeps the step times a full replay keeps (m
   const path = join(tempDir(), 'a.sqlite');
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
-  w.event({ type: 'run-started', v: 1, data: { name: 'r', startIter: 0, maxIter: 2000, historyMaxLength: 500 } } as never);
+  const host = { hostname: 'h', platform: 'p', node: 'n', pid: 1 };
+  w.event(event('run-started', { name: 'r', config: null, startIter: 0, maxIter: 2000, historyMaxLength: 500, wallTime: 0, host }));
   for (let i = 0; i < 2000; i++) {
     w.scalar('loss', true, i, i);
     w.step(i, i);
