@@ -96,7 +96,10 @@ function subset(pool: MnistPool, indices: Uint32Array): MnistSubset {
   const labels = new Uint8Array(indices.length);
   indices.forEach((index, row) => {
     images.set(pool.images.subarray(index * MNIST_IMAGE_SIZE, (index + 1) * MNIST_IMAGE_SIZE), row * MNIST_IMAGE_SIZE);
-    labels[row] = pool.labels[index];
+    const label = pool.labels[index];
+    // The split's indices come from permutation(MNIST_TOTAL): each is a row of the pool.
+    if (label === undefined) throw new DatasetError(`MNIST index ${index} is outside the ${MNIST_TOTAL} packaged digits`);
+    labels[row] = label;
   });
   return { images, labels, count: indices.length, indices };
 }
@@ -109,7 +112,11 @@ function mnistPool(): MnistPool {
   const labels = new Uint8Array(MNIST_TOTAL);
   let offset = 0;
   for (let digit = 0; digit < MNIST_NUM_CLASSES; digit++) {
-    const { raw, length } = digits[digit];
+    const group = digits[digit];
+    if (group === undefined) {
+      throw new DatasetError(`mnist package has no digit ${digit}; expected ${MNIST_NUM_CLASSES} digit groups`);
+    }
+    const { raw, length } = group;
     if (raw.length !== length * MNIST_IMAGE_SIZE || offset + length > MNIST_TOTAL) {
       throw new DatasetError(
         `mnist package digit ${digit} has ${raw.length} values for ${length} samples; expected ${MNIST_IMAGE_SIZE} per sample and ${MNIST_TOTAL} samples in total`,

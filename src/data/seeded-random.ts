@@ -95,8 +95,9 @@ export function mixSeed(...values: number[]): number {
 export function shuffleInPlace<T extends { length: number; [index: number]: number }>(array: T, rng: Mulberry32): T {
   for (let i = array.length - 1; i > 0; i--) {
     const j = rng.nextInt(i + 1);
-    const tmp = array[i];
-    array[i] = array[j];
+    // 0 ≤ j ≤ i < length: both reads are in range.
+    const tmp = array[i]!;
+    array[i] = array[j]!;
     array[j] = tmp;
   }
   return array;

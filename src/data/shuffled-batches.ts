@@ -108,7 +108,7 @@ export class ShuffledBatches implements IterableIterator<Batch> {
     // Checked once here so that building a batch never has to.
     for (let i = 0; i < count; i++) {
       const label = labels[i];
-      if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+      if (label === undefined || !Number.isInteger(label) || label < 0 || label >= numClasses) {
         throw new InvalidArgumentError(`ShuffledBatches labels[${i}] is ${String(label)}; expected an integer in [0, ${numClasses})`);
       }
     }
@@ -165,9 +165,10 @@ export class ShuffledBatches implements IterableIterator<Batch> {
     const xs = new Float32Array(size * features);
     const ys = new Float32Array(size * classes);
     for (let row = 0; row < size; row++) {
-      const sample = this.#order[start + row];
+      // start + row < sampleCount = order's length, and every label was checked in the constructor.
+      const sample = this.#order[start + row]!;
       xs.set(this.#images.subarray(sample * features, (sample + 1) * features), row * features);
-      ys[row * classes + this.#labels[sample]] = 1;
+      ys[row * classes + this.#labels[sample]!] = 1;
     }
     this.#advance(start + size);
     const xsTensor = tf.tensor2d(xs, [size, features]);

@@ -16,8 +16,9 @@ const POLYNOMIAL_REFLECTED = 0x82f63b78;
  */
 const MASK_DELTA = 0xa282ead8;
 
-// T[k][b] is the CRC register after feeding byte b followed by k zero bytes.
-const TABLES: readonly Uint32Array[] = (() => {
+// Table k (entries k·256 … k·256 + 255) holds the CRC register after feeding byte b followed by
+// k zero bytes.
+const TABLES = (() => {
   const all = new Uint32Array(8 * 256);
   for (let b = 0; b < 256; b++) {
     let c = b;
@@ -25,15 +26,24 @@ const TABLES: readonly Uint32Array[] = (() => {
     all[b] = c;
   }
   for (let b = 0; b < 256; b++) {
-    let c = all[b];
+    // Indices are bytes (< 256) into the first table, filled above.
+    let c = all[b]!;
     for (let k = 1; k < 8; k++) {
-      c = all[c & 0xff] ^ (c >>> 8);
+      c = all[c & 0xff]! ^ (c >>> 8);
       all[k * 256 + b] = c;
     }
   }
-  return Array.from({ length: 8 }, (_, k) => all.subarray(k * 256, (k + 1) * 256));
+  return all;
 })();
-const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES;
+const table = (k: number): Uint32Array => TABLES.subarray(k * 256, (k + 1) * 256);
+const T0 = table(0);
+const T1 = table(1);
+const T2 = table(2);
+const T3 = table(3);
+const T4 = table(4);
+const T5 = table(5);
+const T6 = table(6);
+const T7 = table(7);
 
 /**
  * CRC-32C of `bytes`. Pass a previous result as `previous` to continue a checksum over data given
@@ -61,19 +71,21 @@ export function crc32cRange(bytes: Uint8Array, start: number, end: number, previ
   let crc = ~previous;
   const n = end;
   let i = start;
+  // Hot loop: every index is in range (i + 7 < end ≤ bytes.length; table indices are bytes), so
+  // the reads are asserted rather than checked.
   for (const last = n - 8; i <= last; i += 8) {
-    const lo = crc ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+    const lo = crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
     crc =
-      T7[lo & 0xff] ^
-      T6[(lo >>> 8) & 0xff] ^
-      T5[(lo >>> 16) & 0xff] ^
-      T4[lo >>> 24] ^
-      T3[bytes[i + 4]] ^
-      T2[bytes[i + 5]] ^
-      T1[bytes[i + 6]] ^
-      T0[bytes[i + 7]];
+      T7[lo & 0xff]! ^
+      T6[(lo >>> 8) & 0xff]! ^
+      T5[(lo >>> 16) & 0xff]! ^
+      T4[lo >>> 24]! ^
+      T3[bytes[i + 4]!]! ^
+      T2[bytes[i + 5]!]! ^
+      T1[bytes[i + 6]!]! ^
+      T0[bytes[i + 7]!]!;
   }
-  for (; i < n; i++) crc = T0[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  for (; i < n; i++) crc = T0[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return ~crc >>> 0;
 }
 

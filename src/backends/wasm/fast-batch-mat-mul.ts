@@ -175,8 +175,8 @@ function planProduct(
   // Only float32 reaches XNNPACK; odd ranks, mismatched inner sizes and empty tensors keep the
   // shipped kernel so users see its own errors and edge-case behaviour.
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
-  const [a0, a1] = a.shape.slice(-2);
-  const [b0, b1] = b.shape.slice(-2);
+  const [a0, a1] = matrixShape(a);
+  const [b0, b1] = matrixShape(b);
   const m = transposeA ? a1 : a0;
   const k = transposeA ? a0 : a1;
   const n = transposeB ? b0 : b1;
@@ -244,10 +244,20 @@ function matrixView(scope: KernelScope, x: TensorInfo): TensorInfo {
  * transposed first when `transposed` says it is stored as [cols, rows].
  */
 function stackedRows(scope: KernelScope, x: TensorInfo, batch: number, transposed: boolean): TensorInfo {
-  const [r, c] = x.shape.slice(-2);
+  const [r, c] = matrixShape(x);
   if (!transposed) return scope.reshape(x, [batch * r, c]);
   const entries = scope.reshape(x, [batch, r, c]);
   return scope.reshape(scope.transpose(entries, [0, 2, 1]), [batch * c, r]);
+}
+
+/** Rows and columns of `x`'s matrices: its last two axes (callers pass rank ≥ 2). */
+function matrixShape(x: TensorInfo): [rows: number, cols: number] {
+  const rows = x.shape[x.shape.length - 2];
+  const cols = x.shape[x.shape.length - 1];
+  if (rows === undefined || cols === undefined) {
+    throw new UnsupportedKernelInputError(`BatchMatMul operand has shape [${x.shape.join(', ')}]; expected rank 2 or more`);
+  }
+  return [rows, cols];
 }
 
 /** Entry `index` (a one-element int32 tensor) of the first axis, via wasm's C++ gather. */
@@ -298,8 +308,8 @@ class MatrixProducts {
   /** `op(a)·op(b)` for 2-D `a`, `b`, where op transposes when the flag is set. */
   multiply(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo {
     const s = this.scope;
-    const [a0, a1] = a.shape;
-    const [b0, b1] = b.shape;
+    const [a0, a1] = matrixShape(a);
+    const [b0, b1] = matrixShape(b);
     const m = transposeA ? a1 : a0;
     const k = transposeA ? a0 : a1;
     const n = transposeB ? b0 : b1;
@@ -328,6 +338,6 @@ class MatrixProducts {
       { a: s.reshape(a, [1, ...a.shape]), b: s.reshape(b, [1, ...b.shape]) },
       { ...this.#attrs, transposeA: false, transposeB: false },
     );
-    return s.reshape(out, [a.shape[0], b.shape[1]]);
+    return s.reshape(out, [matrixShape(a)[0], matrixShape(b)[1]]);
   }
 }

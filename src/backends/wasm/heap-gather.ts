@@ -40,18 +40,22 @@ export function createHeapGatherConfig(shipped: KernelConfig): KernelConfig {
     }
     const { axis, batchDims } = attrs as unknown as GatherV2Attrs;
     const parsedAxis = util.parseAxisParam(axis, x.shape)[0];
+    const axisSize = parsedAxis === undefined ? undefined : x.shape[parsedAxis];
+    if (parsedAxis === undefined || axisSize === undefined) {
+      throw new UnsupportedKernelInputError(`GatherV2 axis ${String(axis)} is not an axis of 'x' [${x.shape.join(', ')}]`);
+    }
     const info = backend_util.segment_util.collectGatherOpShapeInfo(x, indices, parsedAxis, batchDims);
     // Registered for 'wasm' only, so the backend (typed `{}` by tfjs) is BackendWasm. The output
     // is allocated before any heap view is taken: an allocation may grow (and detach) the heap.
     const wasm = backend as BackendWasm;
     const out = wasm.makeOutput(info.outputShape, x.dtype);
     const ids = wasm.typedArrayFromHeap(indices) as Int32Array;
-    const axisSize = x.shape[parsedAxis];
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= axisSize) {
+      const id = ids[i]!; // i < ids.length
+      if (id < 0 || id >= axisSize) {
         wasm.disposeData(out.dataId);
         throw new UnsupportedKernelInputError(
-          `GatherV2 index ${ids[i]} (at position ${i}) is outside [0, ${axisSize - 1}], the range of axis ${parsedAxis} of 'x'`,
+          `GatherV2 index ${id} (at position ${i}) is outside [0, ${axisSize - 1}], the range of axis ${parsedAxis} of 'x'`,
         );
       }
     }
@@ -65,11 +69,12 @@ export function createHeapGatherConfig(shipped: KernelConfig): KernelConfig {
       for (let o = 0; o < outerSize; o++) {
         const base = (b * outerSize + o) * dimSize;
         for (let i = 0; i < perBatch; i++) {
-          const srcAt = (base + ids[b * perBatch + i]) * sliceSize;
+          // Hot loop: indices were range-checked above, and every slice lies inside x and out.
+          const srcAt = (base + ids[b * perBatch + i]!) * sliceSize;
           if (sliceSize >= BLOCK_COPY_MIN) {
             dst.set(src.subarray(srcAt, srcAt + sliceSize), dstAt);
           } else {
-            for (let e = 0; e < sliceSize; e++) dst[dstAt + e] = src[srcAt + e];
+            for (let e = 0; e < sliceSize; e++) dst[dstAt + e] = src[srcAt + e]!;
           }
           dstAt += sliceSize;
         }

@@ -9,6 +9,7 @@ import {
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
+import { UnsupportedKernelInputError } from './errors.js';
 import { WASM_BACKEND } from './kernel-scope.js';
 
 /**
@@ -34,6 +35,9 @@ export function createHeapSliceConfig(shipped: KernelConfig): KernelConfig {
     if (x.dtype === 'string' || x.dtype === 'complex64') return shipped.kernelFunc({ inputs, backend, attrs });
     const { begin, size } = attrs as unknown as SliceAttrs;
     const [start, extent] = slice_util.parseSliceParams(x, begin, size);
+    if (start === undefined || extent === undefined) {
+      throw new UnsupportedKernelInputError(`Slice of [${x.shape.join(', ')}] got no begin/size from tfjs's parseSliceParams; expected both`);
+    }
     slice_util.assertParamsValid(x, start, extent);
     // Registered for 'wasm' only, so the backend (typed `{}` by tfjs) is BackendWasm. The output
     // is allocated before any heap view is taken: an allocation may grow (and detach) the heap.
@@ -61,26 +65,30 @@ function copySlice(
     return;
   }
   const strides = util.computeStrides([...shape]);
-  const stride = (axis: number): number => (axis === rank - 1 ? 1 : strides[axis]);
+  // Per-run loops below: every axis index is < rank, the length of shape, start, extent and
+  // strides (which has rank - 1 entries, the last axis being 1), so reads are asserted.
+  const stride = (axis: number): number => (axis === rank - 1 ? 1 : strides[axis]!);
   // Innermost axes that the slice keeps whole, plus the first one it cuts, are contiguous in the
   // source: copy them as one run.
   let runAxis = rank - 1;
   while (runAxis > 0 && extent[runAxis] === shape[runAxis]) runAxis--;
-  let run = 1;
-  for (let axis = runAxis; axis < rank; axis++) run *= extent[axis];
-  let srcBase = 0;
-  for (let axis = 0; axis < rank; axis++) srcBase += start[axis] * stride(axis);
+  const run = util.sizeFromShape(extent.slice(runAxis));
+  const srcBase = start.reduce((sum, at, axis) => sum + at * stride(axis), 0);
   const counter = new Array<number>(runAxis).fill(0);
   const runs = util.sizeFromShape(extent.slice(0, runAxis));
   let dstAt = 0;
   for (let r = 0; r < runs; r++) {
     let srcAt = srcBase;
-    for (let axis = 0; axis < runAxis; axis++) srcAt += counter[axis] * stride(axis);
+    for (let axis = 0; axis < runAxis; axis++) srcAt += counter[axis]! * stride(axis);
     dst.set(src.subarray(srcAt, srcAt + run), dstAt);
     dstAt += run;
     // Odometer over the outer axes, last one fastest.
     for (let axis = runAxis - 1; axis >= 0; axis--) {
-      if (++counter[axis] < extent[axis]) break;
+      const next = counter[axis]! + 1;
+      if (next < extent[axis]!) {
+        counter[axis] = next;
+        break;
+      }
       counter[axis] = 0;
     }
   }

@@ -60,6 +60,8 @@ function routeToFirstMaximum(
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   let gradAt = 0;
+  // Hot loop: window positions are clipped to the input and gradAt runs over dy once, so every
+  // read is in range and asserted rather than checked.
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outHeight; oh++) {
       // Pooling windows are never dilated (computePool2DInfo is called with dilation 1), so a
@@ -79,14 +81,14 @@ function routeToFirstMaximum(
           for (let row = rowLo; row < rowHi; row++) {
             let at = ((n * inHeight + row) * inWidth + colLo) * channels + c;
             for (let col = colLo; col < colHi; col++, at += channels) {
-              const v = x[at];
+              const v = x[at]!;
               if (v > best) {
                 best = v;
                 bestAt = at;
               }
             }
           }
-          if (bestAt >= 0) dx[bestAt] += grad[gradAt + c];
+          if (bestAt >= 0) dx[bestAt] = dx[bestAt]! + grad[gradAt + c]!;
         }
         gradAt += channels;
       }

@@ -26,7 +26,8 @@ const unsortedSegmentSumKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { numSegments } = attrs as unknown as UnsortedSegmentSumAttrs;
   assertDtype(UnsortedSegmentSum, x, 'x', ['float32', 'int32']);
   assertDtype(UnsortedSegmentSum, segmentIds, 'segmentIds', ['int32']);
-  if (segmentIds.shape.length !== 1 || x.shape.length < 1 || segmentIds.shape[0] !== x.shape[0]) {
+  const count = segmentIds.shape[0];
+  if (segmentIds.shape.length !== 1 || x.shape.length < 1 || count === undefined || count !== x.shape[0]) {
     throw new UnsupportedKernelInputError(
       `UnsortedSegmentSum input 'segmentIds' has shape [${segmentIds.shape.join(', ')}]; expected ` +
         `a rank-1 tensor as long as the first axis of 'x' (shape [${x.shape.join(', ')}])`,
@@ -37,13 +38,13 @@ const unsortedSegmentSumKernel: KernelFunc = ({ inputs, backend, attrs }) => {
       `UnsortedSegmentSum attribute 'numSegments' is ${numSegments}; expected a non-negative integer`,
     );
   }
-  const count = segmentIds.shape[0];
   const rest = x.shape.slice(1);
   // Kernel backends are typed `{}` by tfjs; reading ids is the one backend call made here.
   const ids = (backend as KernelBackend).readSync(segmentIds.dataId) as Int32Array;
   let allValid = true;
   for (let i = 0; i < count; i++) {
-    if (ids[i] < 0 || ids[i] >= numSegments) {
+    const id = ids[i]!; // i < count, the length of ids
+    if (id < 0 || id >= numSegments) {
       allValid = false;
       break;
     }
@@ -62,11 +63,7 @@ const unsortedSegmentSumKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     );
     const indices = scope.constant(routed, [count, 1], 'int32');
     const withSpare = scope.run('ScatterNd', { indices, updates: x }, { shape: [numSegments + 1, ...rest] });
-    return scope.run(
-      'Slice',
-      { x: withSpare },
-      { begin: withSpare.shape.map(() => 0), size: [numSegments, ...rest] },
-    );
+    return scope.cropTo(withSpare, [numSegments, ...rest]);
   });
 };
 
