@@ -1,8 +1,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../tf-setup.js';
-import { setLearningRate } from '../../src/hooks/lr-scheduler.js';
+import { LRScheduler, setLearningRate } from '../../src/hooks/lr-scheduler.js';
+import { CallbackHook } from '../../src/hooks/callback-hook.js';
+import { multiStepLR, linearWarmup, constantLR, cosineLR, stepLR } from '../../src/schedules/lr-schedule.js';
 import { enableWasmTraining } from '../../src/backends/wasm/index.js';
+import { simpleTrainer } from './hook-harness.js';
+
+test('LRScheduler sets the rate before each step and puts the rate the step used', async () => {
+  const { trainer, w } = simpleTrainer();
+  const opt = trainer.optimizer as tf.SGDOptimizer;
+  const seen: number[] = [];
+  trainer.register(new LRScheduler(multiStepLR(0.1, [3, 6])), new CallbackHook({ afterStep: () => { seen.push((opt as unknown as { learningRate: number }).learningRate); } }));
+  await trainer.train(0, 8);
+  const lr = trainer.storage.history('lr').values().map((v) => Number(v[0].toPrecision(6)));
+  assert.deepEqual(lr, [0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.001, 0.001]);
+  assert.deepEqual(seen.map((v) => Number(v.toPrecision(6))), lr);
+  assert.equal(trainer.storage.smoothingHints().lr, false);
+  w.dispose();
+});
+
+test('schedules: step, multi-step, cosine and warm-up compose as documented', () => {
+  assert.equal(constantLR(0.3)(1e6), 0.3);
+  assert.ok(Math.abs(stepLR(0.1, 10, 0.5)(25) - 0.025) < 1e-12);
+  assert.ok(Math.abs(cosineLR(0.1, 100)(50) - 0.05) < 1e-12);
+  assert.equal(cosineLR(0.1, 100, 0.01)(100), 0.01);
+  const warm = linearWarmup(constantLR(1), 10, 0.1);
+  assert.ok(Math.abs(warm(0) - 0.1) < 1e-12);
+  assert.ok(Math.abs(warm(5) - 0.55) < 1e-12);
+  assert.equal(warm(10), 1);
+  assert.throws(() => multiStepLR(0.1, [5, 3]), /milestones must increase/);
+});
 
 /** Trains w on a fixed gradient with a rate changing every step; returns w's bits. */
 function train(opt: tf.SGDOptimizer, w: tf.Variable, set: (lr: number) => void): Float32Array {
