@@ -182,6 +182,30 @@ test('afterBackward hooks see the gradients and may replace them (clipping)', as
   w.dispose();
 });
 
+test('trainer.state.grads is the trainer\'s gradients, including those an afterBackward hook put in their place', async () => {
+  const w = tf.variable(tf.scalar(10));
+  const same: boolean[] = [];
+  class Replace extends HookBase {
+    override afterBackward() {
+      const t = this.trainer as SimpleTrainer;
+      const zeros: tf.NamedTensorMap = {};
+      for (const [k, g] of Object.entries(t.grads ?? {})) zeros[k] = tf.zerosLike(g);
+      tf.dispose(t.grads ?? {});
+      t.grads = zeros;
+      same.push(t.state.grads === zeros);
+    }
+    override afterStep() {
+      same.push(this.trainer.state.grads !== null && this.trainer.state.grads === (this.trainer as SimpleTrainer).grads);
+    }
+  }
+  const t = new SimpleTrainer({ loss: () => w.square() as tf.Scalar, variables: [w] }, linearData(), tf.train.sgd(0.1));
+  t.register(new Replace());
+  await t.train(0, 2);
+  assert.deepEqual(same, [true, true, true, true]);
+  assert.equal(t.state.grads, null, 'train() frees the last gradients');
+  w.dispose();
+});
+
 test("a step's gradients stay readable by afterStep and the next beforeStep hooks, and are freed before the next forward pass (zeroGradBeforeForward) or after its backward pass (default)", async () => {
   for (const zeroGradBeforeForward of [false, true]) {
     const w = tf.variable(tf.scalar(3), true, `wz${String(zeroGradBeforeForward)}`);

@@ -256,3 +256,21 @@ test('the loop reads a clock once per step (wall time included), and step wall t
   for (let i = 1; i < walls.length; i++) assert.ok(walls[i]! >= walls[i - 1]!, 'wall times never go back');
   assert.ok(walls[0]! >= before - 0.01 && walls.at(-1)! <= after + 0.01, `wall times ${walls[0]}..${walls.at(-1)} within ${before}..${after}`);
 });
+
+test('trainer.state shows hooks the iteration, range, storage, step clock and stop reason the loop runs with', async () => {
+  const seen: Array<{ iter: number; storageIter: number; startIter: number; maxIter: number; sameStorage: boolean; clock: boolean }> = [];
+  class Watch extends HookBase {
+    override afterStep() {
+      const s = this.trainer.state;
+      seen.push({ iter: s.iter, storageIter: s.storage.iter, startIter: s.startIter, maxIter: s.maxIter, sameStorage: s.storage === this.trainer.storage, clock: s.lastStepEnd === this.trainer.lastStepEnd });
+      if (s.iter === 4) this.trainer.requestStop('enough');
+    }
+  }
+  const t = new Counting();
+  t.register(new Watch());
+  await t.train(2, 10);
+  const step = (iter: number) => ({ iter, storageIter: iter, startIter: 2, maxIter: 10, sameStorage: true, clock: true });
+  assert.deepEqual(seen, [step(2), step(3), step(4)]);
+  assert.deepEqual([t.state.iter, t.iter, t.state.stopReason, t.state.grads], [5, 5, 'enough', null]);
+  assert.ok(Number.isFinite(t.state.lastStepEnd));
+});
