@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import { CTRL_USED, RingConsumer, RingProducer, createRing } from '../../src/log/ring-buffer.js';
+import { CTRL_SLOTS, CTRL_USED, RingConsumer, RingProducer, createRing } from '../../src/log/ring-buffer.js';
 
 /** Largest test message: this thread is also the consumer, so a full ring would wait forever. */
 const MAX = 200;
@@ -88,7 +88,7 @@ test('a producer waiting for room is released as the consumer frees it on anothe
   // The next message needs the space the first holds: a thread frees it a little later.
   const worker = new Worker(
     `const { workerData } = require('node:worker_threads');
-     const ctrl = new Int32Array(workerData.sab, 0, 16);
+     const ctrl = new Int32Array(workerData.sab, 0, ${CTRL_SLOTS});
      setTimeout(() => { Atomics.sub(ctrl, ${CTRL_USED}, Atomics.load(ctrl, ${CTRL_USED})); Atomics.notify(ctrl, ${CTRL_USED}); }, 50);`,
     { eval: true, workerData: { sab: ring.sab } },
   );
