@@ -1,6 +1,8 @@
 /**
  * trainledger's public API, kept by hand: everything exported here is supported; anything else
- * is internal and may change.
+ * is internal and may change. Charts (`trainledger/plot`), the MNIST demo (`trainledger/demo`)
+ * and the command line (`trainledger/cli`) are entries of their own, so that a trainer loads
+ * none of their packages.
  */
 
 // Errors
@@ -11,29 +13,38 @@ export { event, EVENT_VERSIONS } from './events/train-event.js';
 export type * from './events/train-event.js';
 
 // Storage: EventStorage as a fold of events
-export { EventStorage, UnknownMetricError, StorageClosedError, latestOf, latestWithSmoothingHintOf, historyOf } from './storage/event-storage.js';
-export type { EventStorageOptions, ImageInput } from './storage/event-storage.js';
-export { evolve, evolveAll, SmoothingHintMismatchError } from './storage/evolve.js';
-export { HistoryBuffer, EmptyHistoryError } from './storage/history-buffer.js';
+export { EventStorage } from './storage/event-storage.js';
+export { UnknownMetricError, StorageClosedError, SmoothingHintMismatchError, EmptyHistoryError } from './storage/errors.js';
+export { latestOf, latestWithSmoothingHintOf, historyOf } from './storage/state-queries.js';
+export type { EventStorageOptions } from './storage/event-storage.js';
+export type { ImageInput } from './storage/image-input.js';
+export { evolve, evolveAll } from './storage/evolve.js';
+export { HistoryBuffer } from './storage/history-buffer.js';
 export { initialState } from './storage/storage-state.js';
 export type { StorageState, RunInfoState, MetricsTable, RunStatus } from './storage/storage-state.js';
 export { computeHistogram, type HistogramSummary } from './storage/histogram.js';
 
 // The log
 export { LogFile, type RunRecord, type StoredBatch, type LogOpenOptions } from './log/log-file.js';
-export { LogAppender, type Durability, type LogAppenderOptions } from './log/log-appender.js';
+export { LogAppender } from './log/log-appender.js';
+export type { Durability, LogAppenderOptions } from './log/appender-options.js';
 export type { EventSink } from './storage/event-sink.js';
 export { replayRun, type ReplayOptions, type ReplayResult } from './log/replay.js';
 export { SnapshotCache } from './log/snapshot-cache.js';
 export { computeTimeline, type Rewind, type SeqRange } from './log/timeline.js';
 export { decodeBatch } from './log/batch-codec.js';
 export { LogNotFoundError } from './log/log-database.js';
-export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWriteError, LogClosedError, ProjectionWriteError } from './log/log-errors.js';
-export { RunLiveError } from './log/run-lease.js';
+export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWriteError, LogClosedError, ProjectionWriteError } from './log/errors.js';
+export { RunLiveError } from './log/errors.js';
 
 // The engine
-export { TrainerBase, type ReactiveHook, type HookHandle, type HookRegistration, type TrainerOptions, type TrainerState } from './engine/trainer-base.js';
-export { SimpleTrainer, type SimpleTrainerOptions, type ResumeOrLoadOptions, type TrainableModel, type LossFn, type Losses } from './engine/simple-trainer.js';
+export { TrainerBase, type TrainerOptions } from './engine/trainer-base.js';
+export type { LoopState } from './engine/loop-state.js';
+export type { ReactiveHook } from './engine/reactive-hook.js';
+export type { HookHandle, HookRegistration } from './engine/hook-registry.js';
+export type { TrainerState, OptimizerWeightState } from './engine/state-dict.js';
+export { SimpleTrainer, type SimpleTrainerOptions, type TrainableModel, type LossFn, type Losses } from './engine/simple-trainer.js';
+export type { ResumeOrLoadOptions } from './engine/resume-or-load.js';
 export { HookBase, type HookResult } from './engine/hook-base.js';
 export type { LifecycleEvent, LifecycleEventType, LifecycleEventOf } from './engine/lifecycle-event.js';
 export {
@@ -44,10 +55,11 @@ export {
   DataExhaustedError,
   TrainerBusyError,
   NoValidCheckpointError,
+  BackendUnavailableError,
   type TriedCheckpoint,
-} from './engine/engine-errors.js';
+} from './engine/errors.js';
 export { localComm, type Comm } from './engine/comm.js';
-export { selectBackend, BackendUnavailableError, type BackendChoice, type BackendSelection } from './engine/backend.js';
+export { selectBackend, type BackendChoice, type BackendSelection } from './engine/backend.js';
 
 // Operators for reactive hooks
 export { every, once, before, after, between, ofType } from './operators/index.js';
@@ -67,13 +79,10 @@ export { projectionObserver } from './projections/log-projections.js';
 export type { CommitObserver, CommitObserverSpec, CommitObserverContext } from './log/commit-observer.js';
 export { EventFileWriter, readEventFile } from './writers/tensorboard/index.js';
 
-// Checkpoints, data, plots, wasm training kernels
+// Checkpoints, data, wasm training kernels
 export * from './checkpoint/index.js';
-export * from './data/index.js';
-export { renderMetricChart, type MetricChartSpec, type MetricPanel, type MetricSeries } from './plot/index.js';
+export { Mulberry32, mixSeed, permutation, shuffleInPlace, ShuffledBatches, DatasetError, type Batch, type BatchPosition, type ShuffledBatchesOptions } from './data/index.js';
 export { enableWasmTraining, disableWasmTraining, wasmTrainingKernelNames } from './backends/wasm/index.js';
 
 // Utilities
 export { consoleLogger, memoryLogger, type Logger } from './util/logger.js';
-export { buildDemoModel, evaluateAccuracy, type DemoModelKind } from './demo/mnist-model.js';
-export { runMnistDemo, type MnistDemoOptions, type MnistDemoResult } from './demo/run-mnist-demo.js';

@@ -37,7 +37,7 @@ import { cosineLR } from '../src/schedules/lr-schedule.js';
 import { evaluateAccuracy } from '../src/demo/mnist-model.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { LogFile } from '../src/log/log-file.js';
-import type { LogAppenderOptions } from '../src/log/log-appender.js';
+import type { LogAppenderOptions } from '../src/log/appender-options.js';
 import { TrainledgerError } from '../src/errors/trainledger-error.js';
 
 const argv = process.argv.slice(2);
