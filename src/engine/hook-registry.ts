@@ -225,6 +225,12 @@ export class HookRegistry {
     }
   }
 
+  /** A settle point after the loop: async work already due (a timer of 0 ms) lands first. */
+  async settleDue(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.settle();
+  }
+
   /**
    * afterTrain for every hook (even when one throws), then waits for the reactive pipelines to
    * complete and unsubscribes them. Returns `failure`, or the first failure found here.

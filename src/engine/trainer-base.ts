@@ -7,7 +7,7 @@ import { LoopStateRecord, type LoopState } from './loop-state.js';
 import { LifecycleBroadcast, type ReactiveHook } from './reactive-hook.js';
 import { HookRegistry, type HookHandle, type HookRegistration } from './hook-registry.js';
 import { checkTimeout } from './hook-timeout.js';
-import { RunSession, type Failure, type ResumePoint } from './run-session.js';
+import { RunSession, type Failure, type ResumePoint, type RunStart } from './run-session.js';
 import { StepClock } from './step-clock.js';
 import { hookStates, loadHookStates, type TrainerState } from './state-dict.js';
 import { EventStorage } from '../storage/event-storage.js';
@@ -222,7 +222,8 @@ export abstract class TrainerBase {
     const hooks = this.#hooks;
     let failure: Failure = null;
     try {
-      this.#session.open({ projections: () => this.hooks.flatMap((h) => h.logProjections()), hostInfo: () => this.hostInfo(), onEvent: hooks.onStorageEvent, listening: hooks.listening });
+      this.#session.open(this.#runStart());
+      // A phase returns a promise only when a hook did: synchronous steps are never awaited.
       let r = this.#settled(hooks.beforeTrain({ type: 'train-started', iter: startIter, startIter, maxIter }));
       if (r) await r;
       const clock = new StepClock(s);
@@ -242,10 +243,7 @@ export abstract class TrainerBase {
         if (clock.dueToYield()) await clock.yield();
       }
       // Let async hook work that is already due land before the outcome is decided.
-      if (hooks.hasReactive) {
-        await new Promise((resolve) => setImmediate(resolve));
-        await hooks.settle();
-      }
+      if (hooks.hasReactive) await hooks.settleDue();
     } catch (e) {
       failure = { e };
     }
@@ -268,6 +266,12 @@ export abstract class TrainerBase {
     s.iter = s.startIter = startIter;
     s.maxIter = maxIter;
     this.#hooks.reset();
+  }
+
+  /** What the run's session asks of the trainer. */
+  #runStart(): RunStart {
+    const hooks = this.#hooks;
+    return { projections: () => this.hooks.flatMap((h) => h.logProjections()), hostInfo: () => this.hostInfo(), onEvent: hooks.onStorageEvent, listening: hooks.listening };
   }
 
   /** `r`, then, while reactive hooks are registered, a settle point (see HookRegistry.settle). */
