@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { MNIST_IMAGE_SIZE, MNIST_TOTAL, loadMnist } from '../../src/data/index.js';
 import { InvalidArgumentError } from '../../src/errors/index.js';
+import { must } from '../helpers.js';
 
 test('the default split has 8000 training and 2000 test digits with pixels in [0, 1]', () => {
   const { train, test: testSet } = loadMnist();
@@ -47,7 +48,7 @@ test('every class is roughly balanced in both parts', () => {
   const { train, test: testSet } = loadMnist({ seed: 5 });
   for (const part of [train, testSet]) {
     const counts = new Array<number>(10).fill(0);
-    for (const label of part.labels) counts[label] += 1;
+    for (const label of part.labels) counts[label] = must(counts[label], `the count of digit ${label}`) + 1;
     for (const [digit, count] of counts.entries()) {
       const share = count / part.count;
       assert.ok(share > 0.065 && share < 0.14, `digit ${digit} has share ${share}`);
@@ -61,16 +62,17 @@ test('images and labels are the package digits at the recorded indices', () => {
   let offset = 0;
   for (let d = 0; d < 10; d++) {
     starts.push(offset);
-    offset += digits[d].length;
+    offset += must(digits[d], `digit ${d}`).length;
   }
   const { train } = loadMnist({ seed: 8, trainSize: 50, testSize: 0 });
-  for (let row = 0; row < train.count; row++) {
-    const index = train.indices[row];
+  assert.equal(train.indices.length, 50);
+  for (const [row, index] of train.indices.entries()) {
     let digit = 9;
-    while (starts[digit] > index) digit -= 1;
+    while (must(starts[digit], `the start of digit ${digit}`) > index) digit -= 1;
     assert.equal(train.labels[row], digit);
-    const sample = index - starts[digit];
-    const expected = Float32Array.from(digits[digit].raw.slice(sample * MNIST_IMAGE_SIZE, (sample + 1) * MNIST_IMAGE_SIZE));
+    const sample = index - must(starts[digit], `the start of digit ${digit}`);
+    const raw = must(digits[digit], `digit ${digit}`).raw;
+    const expected = Float32Array.from(raw.slice(sample * MNIST_IMAGE_SIZE, (sample + 1) * MNIST_IMAGE_SIZE));
     assert.deepEqual(train.images.subarray(row * MNIST_IMAGE_SIZE, (row + 1) * MNIST_IMAGE_SIZE), expected);
   }
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Mulberry32, mixSeed, permutation, shuffleInPlace } from '../../src/data/index.js';
 import { InvalidArgumentError } from '../../src/errors/index.js';
+import { must } from '../helpers.js';
 
 test('Mulberry32 reproduces the published golden vectors of mulberry32', () => {
   const draw = (seed: number, n: number) => {
@@ -31,7 +32,8 @@ test('next stays in [0, 1) and nextInt is uniform within its bound', () => {
   for (let i = 0; i < 70_000; i++) {
     const x = rng.next();
     assert.ok(x >= 0 && x < 1);
-    counts[rng.nextInt(7)] += 1;
+    const bucket = rng.nextInt(7);
+    counts[bucket] = must(counts[bucket], `bucket ${bucket}`) + 1;
   }
   for (const count of counts) assert.ok(Math.abs(count - 10_000) < 500, `bucket count ${count} is far from 10000`);
   assert.throws(() => rng.nextInt(0), InvalidArgumentError);
@@ -69,7 +71,10 @@ test('every position is equally likely to receive every element under shuffling'
   const rng = new Mulberry32(2024);
   for (let t = 0; t < trials; t++) {
     const order = shuffleInPlace(Uint32Array.from([0, 1, 2, 3, 4]), rng);
-    order.forEach((value, position) => (hits[value][position] += 1));
+    for (const [position, value] of order.entries()) {
+      const row = must(hits[value], `row ${value}`);
+      row[position] = must(row[position], `column ${position}`) + 1;
+    }
   }
   for (const row of hits) for (const count of row) assert.ok(Math.abs(count - trials / n) < 400, `count ${count} far from ${trials / n}`);
 });

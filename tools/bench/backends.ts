@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 import { disableWasmTraining, enableWasmTraining } from '../../src/backends/wasm/index.js';
+import { median } from './measure.js';
 
 const BATCH = 64;
 const TARGET_RATIO = 20;
@@ -133,7 +134,9 @@ async function prepare(spec: ModelSpec, setup: Setup): Promise<Trainer> {
     setup,
     repeats: [],
     step: () => {
-      const { x, y } = batches[batchIndex++ % batches.length];
+      const batch = batches[batchIndex++ % batches.length];
+      if (batch === undefined) throw new Error('bench:backends built no batch');
+      const { x, y } = batch;
       const loss = optimizer.minimize(
         () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
         true,
@@ -181,12 +184,6 @@ async function measure(spec: ModelSpec): Promise<Trainer[]> {
   return trainers;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 function format(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
@@ -205,7 +202,9 @@ async function main(): Promise<void> {
   for (const spec of MODELS) {
     console.log(`\n${spec.name}`);
     const trainers = await measure(spec);
-    const cpu = median(trainers[0].repeats);
+    const [cpuTrainer] = trainers;
+    if (cpuTrainer === undefined) throw new Error(`bench:backends measured no setup for ${spec.name}`);
+    const cpu = median(cpuTrainer.repeats);
     for (const trainer of trainers) {
       if (trainer.failure !== undefined) {
         console.log(`  ${trainer.setup.padEnd(20)} cannot train: ${trainer.failure}`);
@@ -236,7 +235,9 @@ const FIT_STEPS = FIT_DATASET / BATCH;
 async function fitVersusLoop(): Promise<void> {
   tf.env().set('PROD', true);
   await tf.setBackend('wasm');
-  const [{ x: xHost, y: yHost }] = hostBatchesOf([784], 1, FIT_DATASET);
+  const [dataset] = hostBatchesOf([784], 1, FIT_DATASET);
+  if (dataset === undefined) throw new Error('bench:backends built no dataset');
+  const { x: xHost, y: yHost } = dataset;
   const xs = tf.tensor2d(xHost, [FIT_DATASET, 784]);
   const ys = tf.tensor2d(yHost, [FIT_DATASET, 10]);
   const build = () =>
@@ -248,6 +249,10 @@ async function fitVersusLoop(): Promise<void> {
     });
   const lossOf = (y: tf.Tensor, p: tf.Tensor) => tf.mean(tf.metrics.categoricalCrossentropy(y, p)) as tf.Scalar;
   type Batch = [tf.Tensor, tf.Tensor];
+  const viaHostArrays = (i: number): Batch => [
+    tf.tensor2d(xHost.subarray(i * BATCH * 784, (i + 1) * BATCH * 784), [BATCH, 784]),
+    tf.tensor2d(yHost.subarray(i * BATCH * 10, (i + 1) * BATCH * 10), [BATCH, 10]),
+  ];
   const batchVia: Record<string, (i: number) => Batch> = {
     'tf.slice of the dataset': (i) => [xs.slice([i * BATCH, 0], [BATCH, 784]), ys.slice([i * BATCH, 0], [BATCH, 10])],
     'tf.gather from the dataset': (i) =>
@@ -255,10 +260,7 @@ async function fitVersusLoop(): Promise<void> {
         const rows = tf.range(i * BATCH, (i + 1) * BATCH, 1, 'int32');
         return [tf.gather(xs, rows), tf.gather(ys, rows)] as Batch;
       }),
-    'tf.tensor of host arrays': (i) => [
-      tf.tensor2d(xHost.subarray(i * BATCH * 784, (i + 1) * BATCH * 784), [BATCH, 784]),
-      tf.tensor2d(yHost.subarray(i * BATCH * 10, (i + 1) * BATCH * 10), [BATCH, 10]),
-    ],
+    'tf.tensor of host arrays': viaHostArrays,
   };
   for (const setup of ['wasm (as shipped)', 'wasm + trainledger'] as const) {
     await selectSetup(setup);
@@ -285,7 +287,7 @@ async function fitVersusLoop(): Promise<void> {
     }
     variants['variableGrads + applyGradients, host arrays'] = async () => {
       for (let i = 0; i < FIT_STEPS; i++) {
-        const [x, y] = batchVia['tf.tensor of host arrays'](i);
+        const [x, y] = viaHostArrays(i);
         const loss = tf.tidy(() => {
           const { value, grads } = tf.variableGrads(() => lossOf(y, looped.apply(x, { training: true }) as tf.Tensor), weights);
           optimizer.applyGradients(grads);

@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { must } from '../../helpers.js';
+
 type Info = tf.backend_util.Conv2DInfo;
 
 function forEachTap(
@@ -30,8 +32,9 @@ export function depthwiseFilterGradient(info: Info, x: Float32Array, dy: Float32
   forEachTap(info, (n, oh, ow, fh, fw, h, w) => {
     for (let c = 0; c < C; c++)
       for (let m = 0; m < M; m++)
-        dW[((fh * FW + fw) * C + c) * M + m] +=
-          x[((n * H + h) * W + w) * C + c] * dy[((n * OH + oh) * OW + ow) * outChannels + c * M + m];
+        dW[((fh * FW + fw) * C + c) * M + m] =
+          must(dW[((fh * FW + fw) * C + c) * M + m], 'a dW element') +
+          must(x[((n * H + h) * W + w) * C + c], 'an x element') * must(dy[((n * OH + oh) * OW + ow) * outChannels + c * M + m], 'a dy element');
   });
   return dW;
 }
@@ -43,8 +46,9 @@ export function depthwiseInputGradient(info: Info, filter: Float32Array, dy: Flo
   forEachTap(info, (n, oh, ow, fh, fw, h, w) => {
     for (let c = 0; c < C; c++)
       for (let m = 0; m < M; m++)
-        dx[((n * H + h) * W + w) * C + c] +=
-          filter[((fh * FW + fw) * C + c) * M + m] * dy[((n * OH + oh) * OW + ow) * outChannels + c * M + m];
+        dx[((n * H + h) * W + w) * C + c] =
+          must(dx[((n * H + h) * W + w) * C + c], 'a dx element') +
+          must(filter[((fh * FW + fw) * C + c) * M + m], 'a filter element') * must(dy[((n * OH + oh) * OW + ow) * outChannels + c * M + m], 'a dy element');
   });
   return dx;
 }

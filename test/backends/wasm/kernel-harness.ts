@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 
 import * as tf from '@tensorflow/tfjs';
 
+import { must } from '../../helpers.js';
+
 import { enableWasmTraining } from '../../../src/backends/wasm/index.js';
 
 /** Host-side tensor description, so the same data can be uploaded to either backend. */
@@ -139,7 +141,7 @@ export function assertCloseToReference(
   let worst = 0;
   let worstAt = -1;
   for (let i = 0; i < expected.values.length; i++) {
-    const diff = Math.abs(actual.values[i] - expected.values[i]);
+    const diff = Math.abs(must(actual.values[i], `actual[${i}]`) - must(expected.values[i], `expected[${i}]`));
     if (!(diff <= worst)) {
       worst = diff;
       worstAt = i;

@@ -1,4 +1,4 @@
-import { before, describe, it } from 'node:test';
+import { before, test } from 'node:test';
 
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
@@ -27,35 +27,33 @@ const cases = fc.record({
   seed: fc.nat(),
 });
 
-describe('MaxPoolGrad on wasm', () => {
-  before(useWasmWithCpuReference);
+before(useWasmWithCpuReference);
 
-  it('matches the cpu backend to 1e-4 on random shapes, windows, strides and paddings, including negative windows and ReLU ties, without leaking', () => {
-    fc.assert(
-      fc.property(cases, (c) => {
-        const x = randomTensor(c.shape, c.seed);
-        if (c.values === 'relu') x.values.forEach((v, i) => { x.values[i] = Math.max(0, v); });
-        const [t, b, l, r] = c.explicit;
-        const pad =
-          c.padKind === 'same' || c.padKind === 'valid'
-            ? c.padKind
-            : c.padKind === 'number'
-              ? c.padValue
-              : [[0, 0], [t, b], [l, r], [0, 0]];
-        // A window may not be wider than its padding allows (tfjs asserts pad < filter size).
-        fc.pre(typeof pad !== 'object' || Math.max(t, b) < c.filter[0] && Math.max(l, r) < c.filter[1]);
-        fc.pre(typeof pad !== 'number' || pad < Math.min(...c.filter));
-        const attrs = { filterSize: c.filter, strides: c.strides, pad, dimRoundingMode: c.padKind === 'number' ? c.rounding : undefined };
-        const info = tf.backend_util.computePool2DInfo(c.shape, c.filter, c.strides, 1, pad as 'same', attrs.dimRoundingMode);
-        fc.pre(info.outHeight > 0 && info.outWidth > 0);
-        const pooled = runOnCpu('MaxPool', { x }, attrs);
-        const output: HostTensor = { values: pooled.values as Float32Array, shape: pooled.shape, dtype: 'float32' };
-        const inputs = { dy: randomTensor(info.outShape, c.seed + 1), input: x, output };
-        const expected = runOnCpu('MaxPoolGrad', inputs, attrs);
-        const actual = runOnWasm('MaxPoolGrad', inputs, attrs);
-        assertCloseToReference(actual, expected, TOLERANCE, JSON.stringify({ ...c, seed: undefined }));
-      }),
-      { seed: 20240608, numRuns: RUNS },
-    );
-  });
+test('MaxPoolGrad on wasm matches the cpu backend to 1e-4 on random shapes, windows, strides and paddings, including negative windows and ReLU ties, without leaking', () => {
+  fc.assert(
+    fc.property(cases, (c) => {
+      const x = randomTensor(c.shape, c.seed);
+      if (c.values === 'relu') x.values.forEach((v, i) => { x.values[i] = Math.max(0, v); });
+      const [t, b, l, r] = c.explicit;
+      const pad =
+        c.padKind === 'same' || c.padKind === 'valid'
+          ? c.padKind
+          : c.padKind === 'number'
+            ? c.padValue
+            : [[0, 0], [t, b], [l, r], [0, 0]];
+      // A window may not be wider than its padding allows (tfjs asserts pad < filter size).
+      fc.pre(typeof pad !== 'object' || Math.max(t, b) < c.filter[0] && Math.max(l, r) < c.filter[1]);
+      fc.pre(typeof pad !== 'number' || pad < Math.min(...c.filter));
+      const attrs = { filterSize: c.filter, strides: c.strides, pad, dimRoundingMode: c.padKind === 'number' ? c.rounding : undefined };
+      const info = tf.backend_util.computePool2DInfo(c.shape, c.filter, c.strides, 1, pad as 'same', attrs.dimRoundingMode);
+      fc.pre(info.outHeight > 0 && info.outWidth > 0);
+      const pooled = runOnCpu('MaxPool', { x }, attrs);
+      const output: HostTensor = { values: pooled.values as Float32Array, shape: pooled.shape, dtype: 'float32' };
+      const inputs = { dy: randomTensor(info.outShape, c.seed + 1), input: x, output };
+      const expected = runOnCpu('MaxPoolGrad', inputs, attrs);
+      const actual = runOnWasm('MaxPoolGrad', inputs, attrs);
+      assertCloseToReference(actual, expected, TOLERANCE, JSON.stringify({ ...c, seed: undefined }));
+    }),
+    { seed: 20240608, numRuns: RUNS },
+  );
 });
