@@ -8,6 +8,7 @@ export type Phase = 'beforeTrain' | 'beforeStep' | 'afterBackward' | 'afterStep'
 
 export const PHASES: readonly Phase[] = ['beforeTrain', 'beforeStep', 'afterBackward', 'afterStep', 'afterTrain'];
 
+/** A registered class hook, with the hookTimeoutMs of its registration. */
 export class ClassEntry {
   constructor(
     readonly hook: HookBase,

@@ -29,6 +29,10 @@ export interface ReactiveSink {
   track(entry: ReactiveEntry, event: LifecycleEvent, promise: Promise<unknown>): void;
 }
 
+/**
+ * A registered reactive hook: its pipeline, subscribed for each `train()`, fed the lifecycle
+ * events, and what it raised or emitted on its own time handed to the sink.
+ */
 export class ReactiveEntry {
   readonly fn: ReactiveHook;
   readonly timeoutMs: number | null | undefined;

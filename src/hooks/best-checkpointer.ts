@@ -1,6 +1,7 @@
 import { HookBase } from '../engine/hook-base.js';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { saveCheckpoint, type CheckpointSource } from './checkpoint-target.js';
+import { evalDue } from './eval-hook.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { consoleLogger, type Logger } from '../util/logger.js';
 
@@ -65,14 +66,11 @@ export class BestCheckpointer extends HookBase {
   }
 
   override afterStep(): Promise<void> | void {
-    const { iter, maxIter } = this.trainer.state;
-    const next = iter + 1;
-    if (this.evalPeriod > 0 && next % this.evalPeriod === 0 && next !== maxIter) return this.#check();
+    if (evalDue(this.trainer.state, this.evalPeriod, 'step')) return this.#check();
   }
 
   override afterTrain(): Promise<void> | void {
-    const { iter, maxIter } = this.trainer.state;
-    if (iter + 1 >= maxIter) return this.#check();
+    if (evalDue(this.trainer.state, this.evalPeriod, 'final')) return this.#check();
   }
 
   override stateDict(): unknown {

@@ -1,5 +1,18 @@
 import { HookBase } from '../engine/hook-base.js';
+import type { LoopState } from '../engine/loop-state.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
+
+/**
+ * When an evaluation every `period` iterations runs (detectron2's EvalHook, and the
+ * BestCheckpointer that follows it): `'step'` after a step whose count is a multiple of
+ * `period`, `'final'` after training (after a failure iter + 1 < maxIter: not evaluated).
+ */
+export function evalDue(state: LoopState, period: number, when: 'step' | 'final'): boolean {
+  const next = state.iter + 1;
+  // The last one is done after training.
+  if (when === 'step') return period > 0 && next % period === 0 && next !== state.maxIter;
+  return next >= state.maxIter;
+}
 
 /** What an evaluation returns: numbers, nested in records. */
 export interface EvalResults {
@@ -65,15 +78,10 @@ export class EvalHook extends HookBase {
   }
 
   override afterStep(): Promise<void> | void {
-    const { iter, maxIter } = this.trainer.state;
-    const next = iter + 1;
-    // The last one is done in afterTrain.
-    if (this.period > 0 && next % this.period === 0 && next !== maxIter) return this.#doEval();
+    if (evalDue(this.trainer.state, this.period, 'step')) return this.#doEval();
   }
 
   override afterTrain(): Promise<void> | void {
-    // After a failure iter + 1 < maxIter, so a failed run is not evaluated.
-    const { iter, maxIter } = this.trainer.state;
-    if (this.evalAfterTrain && iter + 1 >= maxIter) return this.#doEval();
+    if (this.evalAfterTrain && evalDue(this.trainer.state, this.period, 'final')) return this.#doEval();
   }
 }
