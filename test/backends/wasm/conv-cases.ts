@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 
+import { RUNS } from './kernel-harness.js';
+
 export type Padding = 'same' | 'valid' | number | number[][];
 export type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
@@ -107,4 +109,36 @@ export function convInfo(c: ConvCase, filterShape: [number, number, number, numb
 /** Printable summary for assertion messages. */
 export function describeCase(c: ConvCase): string {
   return JSON.stringify({ ...c, seed: undefined });
+}
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * Runs `check` on RUNS random cases (reproducible from `seed`), each with its filter shape and
+ * forward geometry; cases without an output position are skipped.
+ */
+export function forEachConvCase(
+  options: { readonly formats: ReadonlyArray<'NHWC' | 'NCHW'>; readonly withDilations: boolean; readonly depthwise: boolean },
+  seed: number,
+  check: (c: ConvCase, filterShape: Shape4, info: tf.backend_util.Conv2DInfo) => void,
+): void {
+  fc.assert(
+    fc.property(convCases(options), (c) => {
+      const filterShape: Shape4 = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+      const info = convInfo(c, filterShape, options.depthwise);
+      fc.pre(info !== undefined);
+      check(c, filterShape, info);
+    }),
+    { seed, numRuns: RUNS },
+  );
+}
+
+/** The attributes of a conv2d gradient kernel for the case, but for its input or filter shape. */
+export function conv2dAttrs(c: ConvCase) {
+  return { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat, dimRoundingMode: c.dimRoundingMode };
+}
+
+/** The attributes of a depthwise gradient kernel for the case, but for its input or filter shape. */
+export function depthwiseAttrs(c: ConvCase) {
+  return { strides: c.strides, dilations: c.dilations, pad: c.pad, dimRoundingMode: c.dimRoundingMode };
 }

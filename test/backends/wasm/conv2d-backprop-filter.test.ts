@@ -3,16 +3,13 @@ import { before, test } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
 
-import fc from 'fast-check';
-
 import { conv2DBackpropFilterKernel, filterGradStrategy } from '../../../src/backends/wasm/conv2d-backprop-filter.js';
-import { convCases, convInfo, describeCase, inputShape } from './conv-cases.js';
+import { conv2dAttrs, describeCase, forEachConvCase, inputShape } from './conv-cases.js';
 import {
   assertCloseToReference,
   type HostTensor,
   type KernelResult,
   randomTensor,
-  RUNS,
   runKernelFuncOnWasm,
   runOnCpu,
   runOnWasm,
@@ -25,17 +22,11 @@ import {
  * shapes, strides, paddings and both data formats.
  */
 function matchesCpuOnRandomCases(run: (inputs: Record<string, HostTensor>, attrs: object) => KernelResult, seed: number): void {
-  fc.assert(
-    fc.property(convCases({ formats: ['NHWC', 'NCHW'], withDilations: false }), (c) => {
-      const filterShape: [number, number, number, number] = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
-      const info = convInfo(c, filterShape, false);
-      fc.pre(info !== undefined);
-      const inputs = { x: randomTensor(inputShape(c), c.seed), dy: randomTensor(info!.outShape, c.seed + 1) };
-      const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat, dimRoundingMode: c.dimRoundingMode, filterShape };
-      assertCloseToReference(run(inputs, attrs), runOnCpu('Conv2DBackpropFilter', inputs, attrs), TOLERANCE, describeCase(c));
-    }),
-    { seed, numRuns: RUNS },
-  );
+  forEachConvCase({ formats: ['NHWC', 'NCHW'], withDilations: false, depthwise: false }, seed, (c, filterShape, info) => {
+    const inputs = { x: randomTensor(inputShape(c), c.seed), dy: randomTensor(info.outShape, c.seed + 1) };
+    const attrs = { ...conv2dAttrs(c), filterShape };
+    assertCloseToReference(run(inputs, attrs), runOnCpu('Conv2DBackpropFilter', inputs, attrs), TOLERANCE, describeCase(c));
+  });
 }
 
 before(useWasmWithCpuReference);
