@@ -48,7 +48,7 @@ export class PeriodicWriter extends HookBase {
     super();
     if (!Number.isInteger(period) || period < 1) throw new InvalidArgumentError(`PeriodicWriter period must be a positive integer, got ${String(period)}`);
     const thread = options.thread ?? 'log';
-    if (thread !== 'log' && thread !== 'main') throw new InvalidArgumentError(`PeriodicCommit thread must be 'log' or 'main', got ${JSON.stringify(thread)}`);
+    if (thread !== 'log' && thread !== 'main') throw new InvalidArgumentError(`PeriodicWriter thread must be 'log' or 'main', got ${JSON.stringify(thread)}`);
     const ids = new Set<string>();
     for (const w of writers) {
       if (ids.has(w.id)) throw new InvalidArgumentError(`two writers share the id ${JSON.stringify(w.id)}; give one an explicit id`);
