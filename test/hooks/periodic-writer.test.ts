@@ -73,3 +73,11 @@ test('PeriodicWriter closes its writers even when training fails', async () => {
   assert.ok(!existsSync('x'));
   w.dispose();
 });
+
+test('PeriodicWriter refuses a period or thread it does not know, naming the value', () => {
+  assert.throws(() => new PeriodicWriter([], 0), { code: 'ERR_INVALID_ARGUMENT', message: 'PeriodicWriter period must be a positive integer, got 0' });
+  assert.throws(() => new PeriodicWriter([], 20, { thread: 'gpu' as 'log' }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: `PeriodicWriter thread must be 'log' or 'main', got "gpu"`,
+  });
+});
