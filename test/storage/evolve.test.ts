@@ -49,6 +49,13 @@ test('a StateFold fed scalars, steps and rare events, and resumed from states it
             apply(event('step', { iter, wallTime: o.wallTime }));
           } else if (o.kind === 'event') {
             apply(rareEvent(o.which, iter, o.value));
+          } else if (o.back % 4 === 3) {
+            // The reducer takes events in any order: a resumed event folded where it stands moves
+            // the iteration to the step after the one it names (here not the state's iteration).
+            apply(event('resumed', { iter: Math.max(0, iter - o.back), toSeq: n, wallTime: n }));
+            stats.resumedInPlace++;
+            // Steps before it may repeat iterations after it: resume only from steps after it.
+            afterStep.clear();
           } else {
             const done = [...afterStep.keys()];
             const k = done[Math.max(0, done.length - 1 - o.back)];
