@@ -33,7 +33,7 @@ export { replayRun, type ReplayOptions, type ReplayResult } from './log/replay.j
 export { SnapshotCache } from './log/snapshot-cache.js';
 export { computeTimeline, type Rewind, type SeqRange } from './log/timeline.js';
 export { decodeBatch } from './log/batch-codec.js';
-export { LogNotFoundError } from './log/log-database.js';
+export { LogNotFoundError } from './log/errors.js';
 export { NotALogError, LogCorruptError, LogVersionError, UnknownRunError, LogWriteError, LogClosedError, ProjectionWriteError } from './log/errors.js';
 export { RunLiveError } from './log/errors.js';
 

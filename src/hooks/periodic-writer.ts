@@ -22,7 +22,7 @@ export interface PeriodicWriterOptions {
  * drops what the writers' files hold from its start iteration on (`MetricWriter.begin`), so a
  * process killed before its first checkpoint and started again leaves no line twice.
  *
- * With a log, writers that can (see `PeriodicWriterOptions.thread`) run on the log's writer
+ * With a log, writers that can (see `PeriodicWriterOptions.thread`) run on the log's commit
  * thread: at each write point this hook appends a `write-point` marker to the step's batch, and
  * that thread, which folds every batch with the same reducer, writes them with the state folded
  * up to the marker (what they would have seen here) and commits their cursors in its place.

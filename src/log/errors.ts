@@ -62,3 +62,10 @@ export class RunLiveError extends TrainledgerError {
     );
   }
 }
+
+/** The file to open does not exist. */
+export class LogNotFoundError extends TrainledgerError {
+  constructor(path: string) {
+    super('ERR_LOG_NOT_FOUND', `no trainledger log at ${path}: the file does not exist`);
+  }
+}

@@ -3,16 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { LogCorruptError, LogVersionError, NotALogError } from './errors.js';
+import { LogCorruptError, LogNotFoundError, LogVersionError, NotALogError } from './errors.js';
 import { checkNotNewer, latestSchemaVersion, migrate } from './migrations.js';
 import { TrainledgerError } from '../errors/trainledger-error.js';
-
-/** The file to open does not exist. */
-export class LogNotFoundError extends TrainledgerError {
-  constructor(path: string) {
-    super('ERR_LOG_NOT_FOUND', `no trainledger log at ${path}: the file does not exist`);
-  }
-}
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LogFile } from '../../src/log/log-file.js';
-import { LogNotFoundError } from '../../src/log/log-database.js';
+import { LogNotFoundError } from '../../src/log/errors.js';
 import { decodeBatch } from '../../src/log/batch-codec.js';
 import { latestSchemaVersion } from '../../src/log/migrations.js';
 import { tempDir } from '../helpers.js';
