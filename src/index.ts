@@ -42,7 +42,7 @@ export { TrainerBase, type TrainerOptions } from './engine/trainer-base.js';
 export type { LoopState } from './engine/loop-state.js';
 export type { ReactiveHook } from './engine/reactive-hook.js';
 export type { HookHandle, HookRegistration } from './engine/hook-registry.js';
-export type { TrainerState, OptimizerWeightState } from './engine/state-dict.js';
+export type { TrainerStateDict, OptimizerWeightState } from './engine/state-dict.js';
 export { SimpleTrainer, type SimpleTrainerOptions, type TrainableModel, type LossFn, type Losses } from './engine/simple-trainer.js';
 export type { ResumeOrLoadOptions } from './engine/resume-or-load.js';
 export { HookBase, type HookResult } from './engine/hook-base.js';

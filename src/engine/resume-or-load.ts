@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { resumeCandidates } from './resume.js';
 import { NoValidCheckpointError, type TriedCheckpoint } from './errors.js';
 import type { ResumePoint } from './run-session.js';
-import type { TrainerState } from './state-dict.js';
+import type { TrainerStateDict } from './state-dict.js';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { CheckpointCorruptError } from '../checkpoint/errors.js';
 import type { CheckpointModel } from '../checkpoint/index.js';
@@ -27,7 +27,7 @@ export interface Resumable {
   readonly options: { readonly runName?: string };
   readonly checkpointModel: CheckpointModel | undefined;
   readonly optimizer: tf.Optimizer;
-  loadStateDict(state: TrainerState): Promise<void>;
+  loadStateDict(state: TrainerStateDict): Promise<void>;
   setResumePoint(point: ResumePoint | null): void;
 }
 
@@ -75,7 +75,7 @@ export async function resumeOrLoad(trainer: Resumable, openLog: () => LogFile | 
       }
       throw e;
     }
-    await trainer.loadStateDict(state as TrainerState);
+    await trainer.loadStateDict(state as TrainerStateDict);
     trainer.setResumePoint({ runId: point.runId, state: point.state, iter: point.iter, toSeq: point.toSeq });
     return point.iter + 1;
   }

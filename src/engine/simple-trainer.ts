@@ -4,7 +4,7 @@ import { DataExhaustedError, TrainerBusyError } from './errors.js';
 import { ForwardBackward, disposeMap, type Forward } from './forward-backward.js';
 import { LossMetrics } from './loss-metrics.js';
 import { resumeOrLoad, type ResumeOrLoadOptions } from './resume-or-load.js';
-import type { TrainerState } from './state-dict.js';
+import type { TrainerStateDict } from './state-dict.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import type { CheckpointModel } from '../checkpoint/index.js';
 
@@ -260,7 +260,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    * const state = await trainer.stateDict();
    * ```
    */
-  override async stateDict(): Promise<TrainerState> {
+  override async stateDict(): Promise<TrainerStateDict> {
     const base = await super.stateDict();
     const weights = await this.optimizer.getWeights();
     const optimizer = await Promise.all(weights.map(async (w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype, values: Array.from(await w.tensor.data()) })));
@@ -298,7 +298,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    * await trainer.loadStateDict(state);
    * ```
    */
-  override async loadStateDict(state: TrainerState): Promise<void> {
+  override async loadStateDict(state: TrainerStateDict): Promise<void> {
     await super.loadStateDict(state);
     if (state.data !== undefined && isSeekable(this.#data)) this.#data.seek(state.data);
     const saved = state.optimizer;

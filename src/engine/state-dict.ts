@@ -10,7 +10,7 @@ export interface OptimizerWeightState {
 }
 
 /** The trainer's checkpointable state (detectron2's state_dict). */
-export interface TrainerState {
+export interface TrainerStateDict {
   /** The iteration the state was taken at (`trainer.iter`). */
   readonly iteration: number;
   /** The state of every hook that has one, by `hookStateKeys`. */
@@ -22,7 +22,7 @@ export interface TrainerState {
 }
 
 /**
- * Each hook with the key of its state in `TrainerState.hooks`, in registration order: its
+ * Each hook with the key of its state in `TrainerStateDict.hooks`, in registration order: its
  * `stateKey` (the class name), and for the n-th hook of the same key `Key#n`.
  *
  * @example

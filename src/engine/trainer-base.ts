@@ -9,7 +9,7 @@ import { HookRegistry, type HookHandle, type HookRegistration } from './hook-reg
 import { checkTimeout } from './hook-timeout.js';
 import { RunSession, type Failure, type ResumePoint, type RunStart } from './run-session.js';
 import { StepClock } from './step-clock.js';
-import { hookStates, loadHookStates, type TrainerState } from './state-dict.js';
+import { hookStates, loadHookStates, type TrainerStateDict } from './state-dict.js';
 import { EventStorage } from '../storage/event-storage.js';
 import type { LogFile } from '../log/log-file.js';
 import type { LogAppender } from '../log/log-appender.js';
@@ -301,7 +301,7 @@ export abstract class TrainerBase {
    * const state = await trainer.stateDict();
    * ```
    */
-  async stateDict(): Promise<TrainerState> {
+  async stateDict(): Promise<TrainerStateDict> {
     return { iteration: this.loopState.iter, hooks: hookStates(this.hooks) };
   }
 
@@ -313,7 +313,7 @@ export abstract class TrainerBase {
    * await trainer.loadStateDict(saved);
    * ```
    */
-  async loadStateDict(state: TrainerState): Promise<void> {
+  async loadStateDict(state: TrainerStateDict): Promise<void> {
     this.loopState.iter = state.iteration;
     loadHookStates(this.hooks, state.hooks);
   }
