@@ -199,7 +199,9 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
       const { log, runId } = openRun(path, o.run);
       try {
         writingTo(o.out, () => checkExportTarget('--out', 'Plot', o.out, new LogFiles(path), o.force ?? false));
-        const { state } = replayRun(log, runId);
+        checkNames('--metric', o.metric, log.names(runId), runId, path);
+        // Only the plotted metrics are folded: a long, wide run's other series cost a walk, not memory.
+        const { state } = replayRun(log, runId, { metrics: o.metric });
         checkMetrics('--metric', o.metric, state, runId, path);
         // Loaded here: vega and resvg cost every other command their load time.
         const { plotMetrics } = await import('./plot-metrics.js');

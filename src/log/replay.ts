@@ -22,8 +22,13 @@ export interface ReplayOptions {
   readonly onEvent?: (stateBefore: StorageState, e: TrainEvent) => void;
   /** Also call `onEvent` before every step event (what a live afterStep hook saw). */
   readonly withSteps?: boolean;
-  /** A snapshot cache to start from (and fill). Ignored when `onEvent` is given. */
+  /** A snapshot cache to start from (and fill). Ignored when `onEvent` or `metrics` is given. */
   readonly cache?: SnapshotCache | null;
+  /**
+   * Fold the scalars of these metrics only (all other events as usual): the state a reader of a
+   * few series needs (`plot`), at the cost of walking the other records without folding them.
+   */
+  readonly metrics?: readonly string[];
 }
 
 /** The result of a replay. */
@@ -64,9 +69,13 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
     }
     return name;
   };
+  const only = options.metrics === undefined ? null : new Set(options.metrics);
+  /** By metric name id: whether `only` holds it (looked up once per id). */
+  const wanted: boolean[] = [];
   const onEvent = options.onEvent;
   const withSteps = options.withSteps ?? false;
-  const cache = onEvent ? null : (options.cache ?? null);
+  // A cached state holds every metric: it is neither a start nor a snapshot of a filtered fold.
+  const cache = onEvent || only ? null : (options.cache ?? null);
   let state = initialState();
   let lastSeq = -1;
   let startSeq = 0;
@@ -100,6 +109,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   };
   const visitor: BatchVisitor = {
     scalar(id, smoothingHint, iter, value) {
+      if (only !== null && !(wanted[id] ??= only.has(nameOf(id)))) return;
       fold.scalar(nameOf(id), value, smoothingHint, iter);
       folded++;
     },

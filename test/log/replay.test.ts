@@ -78,6 +78,10 @@ test('replaying the log rebuilds the reference state at every step and at the en
       assert.deepStrictEqual(observe(storage.state), expected, 'live state at the end');
       const reader = LogFile.open(path, { readonly: true });
       assert.deepStrictEqual(observe(replayRun(reader, runId).state), expected, 'replayed state at the end');
+      // What plot folds: the chosen metrics only, each exactly as a full replay has it.
+      const chosen: readonly string[] = [must(METRIC_NAMES[0], 'metric 0'), must(METRIC_NAMES[2], 'metric 2')];
+      const only = { ...expected, metrics: expected.metrics.filter((m) => chosen.includes(m.name)) };
+      assert.deepStrictEqual(observe(replayRun(reader, runId, { metrics: chosen }).state), only, 'replayed state of two metrics');
       for (const [k, after] of afterStep) {
         assert.deepStrictEqual(observe(replayRun(reader, runId, { untilIter: k }).state), after, `replayed until step ${k}`);
       }
