@@ -99,6 +99,8 @@ if (onlyArg !== undefined) {
 
 /** Steps of a training child; bulk children (log-full) log BULK more scalars per step. */
 const STEPS = 120;
+/** Times a fault aimed by the clock is tried again, aimed earlier, when the run finished first. */
+const RETRIES = 2;
 const BULK_STEPS = 300;
 const BULK = 200;
 const CHILD_TIMEOUT_MS = 240_000;
@@ -896,15 +898,26 @@ async function bitflipTrials(count: number): Promise<Trial[]> {
 async function walTruncTrials(group: number, indices: readonly number[]): Promise<Trial[]> {
   const ref = await reference(0);
   const r = rngFor('wal-trunc-source', group);
-  // The killed run every trial of this group cuts a copy of.
-  const src = newDir(`wal-trunc-source-${group}`);
-  const c0: TrainerConfig = { dir: src, steps: STEPS };
-  const watcher = new Watcher(logOf(c0));
-  const child = startTrainer(c0);
-  watcher.start();
-  const o = await killAt(child, c0, { kind: 'random', atMs: uniform(r, 0.4, 0.95) * ref.trainMs }, watcher);
-  await child.exit;
-  watcher.stop();
+  // The killed run every trial of this group cuts a copy of. The kill is aimed at a share of the
+  // reference run's time; a run that outpaced it (the machine got less busy) is run again, aimed
+  // earlier, so the fault happens unless the machine keeps changing speed.
+  let src: string;
+  let c0: TrainerConfig;
+  let watcher: Watcher;
+  let o: KillOutcome;
+  for (let attempt = 0; ; attempt++) {
+    src = newDir(`wal-trunc-source-${group}`);
+    c0 = { dir: src, steps: STEPS };
+    watcher = new Watcher(logOf(c0));
+    const child = startTrainer(c0);
+    watcher.start();
+    o = await killAt(child, c0, { kind: 'random', atMs: (uniform(r, 0.4, 0.95) * ref.trainMs) / 2 ** attempt }, watcher);
+    await child.exit;
+    watcher.stop();
+    if (o.killed || attempt === RETRIES) break;
+    progress(`wal-trunc: source run finished before the kill (attempt ${attempt + 1}); again, aimed earlier`);
+    removeDir(src);
+  }
   const out: Trial[] = [];
   const pristine = newDir(`wal-trunc-source-${group}-pristine`);
   cpSync(src, pristine, { recursive: true });
@@ -969,34 +982,45 @@ async function shmDeleteTrial(i: number): Promise<Trial> {
   const r = rngFor('shm-delete', i);
   const live = i % 2 === 1;
   const ref = await reference(0);
-  const dir = newDir(`shm-delete-${i}`);
-  const c: TrainerConfig = { dir, steps: STEPS };
-  const shm = `${logOf(c)}-shm`;
-  const watcher = new Watcher(logOf(c));
-  const child = startTrainer(c);
-  watcher.start();
+  let dir: string;
+  let c: TrainerConfig;
+  let watcher: Watcher;
+  let child: Proc;
   let deleted = false;
-  let what: string;
-  if (live) {
-    await child.started;
-    await Promise.race([sleep(uniform(r, 0.1, 0.6) * ref.trainMs), child.exit]);
-    if (!child.exited && existsSync(shm)) {
-      rmSync(shm);
-      deleted = true;
+  let what = '';
+  // As for the WAL cut: a run that outpaced the reference is run again with the fault aimed earlier.
+  for (let attempt = 0; ; attempt++) {
+    const scale = 1 / 2 ** attempt;
+    dir = newDir(`shm-delete-${i}`);
+    c = { dir, steps: STEPS };
+    const shm = `${logOf(c)}-shm`;
+    watcher = new Watcher(logOf(c));
+    child = startTrainer(c);
+    watcher.start();
+    if (live) {
+      await child.started;
+      await Promise.race([sleep(uniform(r, 0.1, 0.6) * ref.trainMs * scale), child.exit]);
+      if (!child.exited && existsSync(shm)) {
+        rmSync(shm);
+        deleted = true;
+      }
+      const o = await killAt(child, c, { kind: 'random', atMs: uniform(r, 0.2, 0.5) * ref.trainMs * scale }, watcher);
+      what = `deleted while live${o.killed ? `, then killed ${(o.afterMs / 1000).toFixed(2)} s later` : ', the run then finished'}`;
+    } else {
+      const o = await killAt(child, c, { kind: 'random', atMs: uniform(r, 0.1, 0.9) * ref.trainMs * scale }, watcher);
+      await child.exit;
+      if (o.killed && existsSync(shm)) {
+        rmSync(shm);
+        deleted = true;
+      }
+      what = o.killed ? `killed after ${(o.afterMs / 1000).toFixed(2)} s, then deleted` : 'the run finished (nothing to delete)';
     }
-    const o = await killAt(child, c, { kind: 'random', atMs: uniform(r, 0.2, 0.5) * ref.trainMs }, watcher);
-    what = `deleted while live${o.killed ? `, then killed ${(o.afterMs / 1000).toFixed(2)} s later` : ', the run then finished'}`;
-  } else {
-    const o = await killAt(child, c, { kind: 'random', atMs: uniform(r, 0.1, 0.9) * ref.trainMs }, watcher);
     await child.exit;
-    if (existsSync(shm)) {
-      rmSync(shm);
-      deleted = true;
-    }
-    what = o.killed ? `killed after ${(o.afterMs / 1000).toFixed(2)} s, then deleted` : 'the run finished (nothing to delete)';
+    watcher.stop();
+    if (deleted || attempt === RETRIES) break;
+    progress(`shm-delete #${i + 1}: ${what} (attempt ${attempt + 1}); again, aimed earlier`);
+    removeDir(dir);
   }
-  await child.exit;
-  watcher.stop();
   if (!deleted) {
     t.noFault = true;
     t.notes.push('no -shm to delete');
