@@ -9,6 +9,8 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 const FORMAT = 3;
 /** Marks a file as a trainledger snapshot cache (`PRAGMA application_id`, "tlsc"). */
 const APPLICATION_ID = 0x746c7363;
+/** SQLite's page cache of a cache connection, in KiB (SQLite's own default; better-sqlite3 sets 16 MB). */
+export const PAGE_CACHE_KIB = 2000;
 
 /**
  * Opens the snapshot cache database at `path` for the log `logId`: creates it, or starts it
@@ -56,7 +58,10 @@ export function openSnapshotDatabase(path: string, logId: string): Database.Data
     db.pragma('journal_mode = WAL');
   }
   db.pragma('synchronous = OFF'); // a cache: losing it costs only time, and checksums catch damage
-  db.pragma('mmap_size = 1073741824');
+  // Each block is written once and read once: a small page cache and no memory map, or a cold
+  // replay's malloc heap grows with the cache file (RSS twice the state) and a warm one maps it.
+  db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
+  db.pragma('mmap_size = 0');
   // A cache from another log that had this path is useless: drop it. Looked for in the
   // small table first: deleting from the blocks table scans every block.
   if (db.prepare('SELECT 1 FROM snapshots WHERE log_id != ? LIMIT 1').get(logId) !== undefined) {

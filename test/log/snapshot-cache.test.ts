@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { SnapshotCache } from '../../src/log/snapshot-cache.js';
+import { PAGE_CACHE_KIB, openSnapshotDatabase } from '../../src/log/snapshot-database.js';
 import { event } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
 import { view } from '../state-view.js';
@@ -106,4 +107,12 @@ test('a state served from a snapshot keeps the step times a full replay keeps (m
   log.close();
   assert.equal(plain.stepTimes.length, 500);
   assert.deepStrictEqual(view(cached), view(plain));
+});
+
+test('a cache connection keeps a small page cache and maps no file, so building a cache does not double the memory of a replay', () => {
+  const db = openSnapshotDatabase(join(tempDir(), 'a.sqlite.snapshots'), 'log')!;
+  const settings = [db.pragma('cache_size', { simple: true }), db.pragma('mmap_size', { simple: true })];
+  db.close();
+  assert.deepEqual(settings, [-PAGE_CACHE_KIB, 0]);
+  assert.ok(PAGE_CACHE_KIB * 1024 <= 2 * 1024 * 1024, `page cache of ${PAGE_CACHE_KIB} KiB`);
 });
