@@ -40,7 +40,9 @@ interface Parent {
  * Snapshots are taken every `interval` iterations during a replay. A snapshot stores its samples
  * in blocks of `HISTORY_BLOCK_SIZE` consecutive samples of a series, aligned as the histories'
  * chunks are: only the blocks its parent (the previous snapshot of the same replay) does not
- * already hold in full, so the cache grows with the run, not with its square. Loading takes,
+ * already hold in full, so the cache grows with the run, not with its square. The default
+ * interval is one block, so a run logging each metric once a step ends every block exactly at a
+ * snapshot and no block is stored twice (a partial block is stored again, complete, by the next). Loading takes,
  * for each block the state retains, the newest version along the chain of parents; each block
  * is one row that fits a 64 KiB page, so SQLite hands it over without assembling overflow
  * pages, and its arrays become the history's chunks as they are: reading a state costs about
@@ -85,7 +87,7 @@ export class SnapshotCache {
     const logId = row?.value ?? 'unknown';
     try {
       const db = openSnapshotDatabase(path, logId);
-      return db === null ? null : new SnapshotCache(path, db, logId, options.interval ?? 5000);
+      return db === null ? null : new SnapshotCache(path, db, logId, options.interval ?? BLOCK);
     } catch {
       return null;
     }

@@ -8,6 +8,7 @@ import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 import { SnapshotCache } from '../../src/log/snapshot-cache.js';
 import { PAGE_CACHE_KIB, openSnapshotDatabase } from '../../src/log/snapshot-database.js';
+import { BLOCK } from '../../src/log/snapshot-blocks.js';
 import { event } from '../../src/events/train-event.js';
 import { tempDir } from '../helpers.js';
 import { view } from '../state-view.js';
@@ -115,4 +116,23 @@ test('a cache connection keeps a small page cache and maps no file, so building 
   db.close();
   assert.deepEqual(settings, [-PAGE_CACHE_KIB, 0]);
   assert.ok(PAGE_CACHE_KIB * 1024 <= 2 * 1024 * 1024, `page cache of ${PAGE_CACHE_KIB} KiB`);
+});
+
+test('a run logging its metric every step stores each sample in the cache once, at the default interval', async () => {
+  const path = join(tempDir(), 'a.sqlite');
+  const steps = 3 * BLOCK + 100;
+  const log = await logOf(path, steps);
+  const cache = SnapshotCache.open(log)!;
+  const full = replayRun(log, 1, { cache }).state;
+  const cached = replayRun(log, 1, { cache }).state;
+  cache.close();
+  log.close();
+  const db = new Database(`${path}.snapshots`, { readonly: true });
+  const stored = db.prepare('SELECT series, block, length(vals) / 8 AS n FROM blocks ORDER BY series, block').raw().all();
+  db.close();
+  // loss (series 0) and the step times, three whole blocks each; the 100 samples after the last
+  // snapshot are replayed from the log.
+  const whole = [0, 1, 2].map((b) => [b, BLOCK]);
+  assert.deepEqual(stored, [...whole.map(([b, n]) => [-1, b, n]), ...whole.map(([b, n]) => [0, b, n])]);
+  assert.deepStrictEqual(view(cached), view(full));
 });
