@@ -58,8 +58,8 @@ export function openSnapshotDatabase(path: string, logId: string): Database.Data
     db.pragma('journal_mode = WAL');
   }
   db.pragma('synchronous = OFF'); // a cache: losing it costs only time, and checksums catch damage
-  // Each block is written once and read once: a small page cache and no memory map, or a cold
-  // replay's malloc heap grows with the cache file (RSS twice the state) and a warm one maps it.
+  // Each block is written once and read once, so caching pages buys nothing: a bigger page cache
+  // doubled a cold replay's RSS (malloc heap), and a memory map adds the file read to a warm one's.
   db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
   db.pragma('mmap_size = 0');
   // A cache from another log that had this path is useless: drop it. Looked for in the
