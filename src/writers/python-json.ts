@@ -22,9 +22,10 @@ export function pythonFloat(v: number): string {
   const a = Math.abs(v);
   if (a >= 1e-4 && a < 1e16) {
     // Here both JS and repr print the shortest round-trip digits without an exponent; repr
-    // adds '.0' to integral values. (The common case: losses, times, rates.)
-    const s = String(v);
-    return s.includes('.') ? s : s + '.0';
+    // adds '.0' to integral values. (The common case: losses, times, rates.) JSON.stringify
+    // writes a finite number exactly as String() does (by spec), in half the time in V8.
+    const s = JSON.stringify(v);
+    return Number.isInteger(v) ? s + '.0' : s;
   }
   // toExponential() without digits gives the shortest digits that round-trip, like repr.
   const [mantissa, expText] = v.toExponential().split('e') as [string, string];
