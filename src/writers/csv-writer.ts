@@ -65,23 +65,9 @@ export class CSVWriter implements MetricWriter {
       this.#written.set(name, h.count);
     }
     if (rows === 0) return;
-    // Rows in (iteration, name) order: a merge of the metrics' samples, each part in iteration order.
-    const heap = new MergeHeap(parts);
     const clock = new WallClock(state);
-    let last = -1;
-    // What the rows of one iteration share is formatted once.
-    let head = '';
-    let tail = '';
-    let text = '';
-    for (let p = heap.top(); p !== null; p = heap.next()) {
-      const it = p.iters[p.at]!;
-      if (it !== last) {
-        last = it;
-        head = `${it},`;
-        tail = `,${clock.at(it).toFixed(6)}\n`;
-      }
-      text += head + p.field + ',' + pythonFloat(p.values[p.at]!) + tail;
-    }
+    // Rows in (iteration, name) order; the usual write, every metric at the same iterations, needs no merge.
+    const { text, last } = inLockstep(parts) ? lockstepRows(parts, clock) : mergedRows(parts, clock);
     writeSync(this.#open(), text);
     this.#lastIter = Math.max(this.#lastIter, last);
   }
@@ -167,6 +153,68 @@ function parseName(line: string): string {
   return rest.slice(0, rest.indexOf(','));
 }
 
+/**
+ * Whether every part has one sample at each of the same, increasing iterations: then rows go
+ * iteration by iteration, metrics in name order, as the merge would put them.
+ */
+export function inLockstep(parts: readonly Pick<Part, 'iters'>[]): boolean {
+  const first = parts[0]?.iters;
+  if (first === undefined) return true;
+  if (!increasing(first, true)) return false;
+  for (const p of parts) {
+    if (p.iters.length !== first.length) return false;
+    for (let j = 0; j < first.length; j++) if (p.iters[j] !== first[j]) return false;
+  }
+  return true;
+}
+
+/** The rows of parts in lockstep (see `inLockstep`), and the last iteration written. */
+function lockstepRows(parts: readonly Part[], clock: WallClock): { text: string; last: number } {
+  let text = '';
+  let j = 0;
+  let last = -1;
+  for (const it of parts[0]?.iters ?? []) {
+    // What the rows of one iteration share is formatted once.
+    const head = `${it},`;
+    const tail = `,${clock.at(it).toFixed(6)}\n`;
+    // Every part has a sample at j (inLockstep checked their lengths).
+    for (const p of parts) text += head + p.field + ',' + pythonFloat(p.values[j]!) + tail;
+    last = it;
+    j++;
+  }
+  return { text, last };
+}
+
+/** Whether iterations never go down (strictly: always go up). */
+function increasing(iters: Uint32Array, strictly: boolean): boolean {
+  let prev = -1;
+  for (const it of iters) {
+    if (it < prev || (strictly && it === prev)) return false;
+    prev = it;
+  }
+  return true;
+}
+
+/** The rows of parts merged by (iteration, name), and the last iteration written. */
+function mergedRows(parts: Part[], clock: WallClock): { text: string; last: number } {
+  const heap = new MergeHeap(parts);
+  let last = -1;
+  // What the rows of one iteration share is formatted once.
+  let head = '';
+  let tail = '';
+  let text = '';
+  for (let p = heap.top(); p !== null; p = heap.next()) {
+    const it = p.iters[p.at]!;
+    if (it !== last) {
+      last = it;
+      head = `${it},`;
+      tail = `,${clock.at(it).toFixed(6)}\n`;
+    }
+    text += head + p.field + ',' + pythonFloat(p.values[p.at]!) + tail;
+  }
+  return { text, last };
+}
+
 /** A metric's samples to write, `at` the next one. */
 interface Part {
   readonly field: string;
@@ -178,9 +226,7 @@ interface Part {
 /** `part` with its samples in iteration order, those of one iteration kept in the order put (rarely not so already). */
 function inIterationOrder(part: Part): Part {
   const { values, iters } = part;
-  let sorted = true;
-  for (let j = 1; j < iters.length && sorted; j++) sorted = iters[j - 1]! <= iters[j]!;
-  if (sorted) return part;
+  if (increasing(iters, false)) return part;
   const idx = Array.from(iters, (_, j) => j).sort((a, b) => iters[a]! - iters[b]! || a - b);
   part.values = Float64Array.from(idx, (j) => values[j]!);
   part.iters = Uint32Array.from(idx, (j) => iters[j]!);

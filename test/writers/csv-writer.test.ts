@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { EventStorage } from '../../src/storage/event-storage.js';
 import type { StorageState } from '../../src/storage/storage-state.js';
-import { CSVWriter, CSV_HEADER } from '../../src/writers/csv-writer.js';
+import { CSVWriter, CSV_HEADER, inLockstep } from '../../src/writers/csv-writer.js';
 import { pythonFloat } from '../../src/writers/python-json.js';
 import { tempDir } from '../helpers.js';
 
@@ -59,5 +59,38 @@ test('CSV rows come in iteration then name order, samples of one metric and iter
       },
     ),
     { numRuns: 200 },
+  );
+});
+
+test('a write of metrics put at the same iterations, once each, goes iteration by iteration without the merge, and writes the same rows', () => {
+  const path = join(tempDir(), 'm.csv');
+  const storage = new EventStorage();
+  const writer = new CSVWriter(path);
+  const written = new Map<string, number>();
+  let expected = CSV_HEADER;
+  for (let i = 0; i < 50; i++) {
+    NAMES.forEach((name, k) => storage.putScalar(name, i / (k + 1)));
+    storage.step(1000 + i * 1.5);
+    if (i % 7 === 6) {
+      expected += expectedRows(storage.state, written);
+      writer.write(storage.state);
+    }
+  }
+  writer.close();
+  assert.equal(readFileSync(path, 'utf8'), expected);
+});
+
+test('only parts with one sample at each of the same, increasing iterations are in lockstep', () => {
+  const parts = (...its: number[][]) => its.map((i) => ({ iters: Uint32Array.from(i) }));
+  assert.deepEqual(
+    [
+      inLockstep(parts([1, 2, 3], [1, 2, 3], [1, 2, 3])),
+      inLockstep(parts([4])),
+      inLockstep(parts([1, 2, 3], [1, 2])),
+      inLockstep(parts([1, 2, 3], [1, 2, 4])),
+      inLockstep(parts([1, 1], [1, 1])),
+      inLockstep(parts([2, 1], [2, 1])),
+    ],
+    [true, true, false, false, false, false],
   );
 });
