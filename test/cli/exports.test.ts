@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cli, hashLog, smallRun } from './cli-harness.js';
 import { runFolderName } from '../../src/cli/export-run.js';
@@ -221,4 +221,17 @@ test('plot replaces only a chart it wrote before: another file needs --force, an
     at += 12 + n;
   }
   assert.deepEqual(chunks.slice(-2), ['tEXt', 'IEND']);
+});
+
+test('a previous CSV export is recognised by its first line, even one too big to read whole (3 GB, sparse)', async () => {
+  const { checkExportTarget, LogFiles } = await import('../../src/cli/export-targets.js');
+  const dir = tempDir();
+  const big = join(dir, 'big.csv');
+  writeFileSync(big, 'iteration,name,value,wall_time\n0,loss,1.0,1.0\n');
+  truncateSync(big, 3 * 1024 ** 3);
+  const logFiles = new LogFiles(join(dir, 'run.sqlite'));
+  assert.doesNotThrow(() => checkExportTarget('--csv', 'CSV', big, logFiles, false));
+  const other = join(dir, 'other.csv');
+  writeFileSync(other, 'iteration,na');
+  assert.throws(() => checkExportTarget('--csv', 'CSV', other, logFiles, false), { code: 'ERR_OUTPUT_EXISTS' });
 });
