@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { readHead } from '../util/read-head.js';
 import { crc32 } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputExistsError, OutputIsLogError, OutputNotAFileError } from './errors.js';
@@ -126,9 +127,10 @@ function isEventFile(bytes: Uint8Array): boolean {
   }
 }
 
-const PREVIOUS: Readonly<Record<ExportKind, { readonly what: string; readonly test: (bytes: Buffer) => boolean }>> = {
+/** How each kind of previous export is recognised: `test` over the file, or over its first `head` bytes. */
+const PREVIOUS: Readonly<Record<ExportKind, { readonly what: string; readonly head?: number; readonly test: (bytes: Buffer) => boolean }>> = {
   JSON: { what: 'a previous JSON export (every line a JSON object with an "iteration")', test: (b) => isJsonExport(b.toString('utf8')) },
-  CSV: { what: `a previous CSV export (first line ${CSV_HEADER.trim()})`, test: (b) => isCsvExport(b.toString('utf8')) },
+  CSV: { what: `a previous CSV export (first line ${CSV_HEADER.trim()})`, head: Buffer.byteLength(CSV_HEADER), test: (b) => isCsvExport(b.toString('utf8')) },
   TensorBoard: { what: 'a TensorBoard export of trainledger (a whole event file)', test: (b) => b.length === 0 || isEventFile(b) },
   Plot: { what: 'a chart trainledger plot wrote (it marks its SVG and PNG files)', test: (b) => b.length === 0 || isPlot(b) },
 };
@@ -178,20 +180,7 @@ export function checkExportTarget(flag: string, kind: ExportKind, path: string, 
   if (st === undefined) return;
   if (!st.isFile()) throw new OutputNotAFileError(flag, path, st);
   if (force) return;
-  // A CSV export is recognised by its first line: reading the whole file (500 MB at 1M steps) is not needed.
-  const bytes = kind === 'CSV' ? headOf(path, Buffer.byteLength(CSV_HEADER)) : readFileSync(path);
-  if (!PREVIOUS[kind].test(bytes)) throw new OutputExistsError(flag, path, PREVIOUS[kind].what);
-}
-
-/** The first `n` bytes of a file (fewer when it is shorter). */
-function headOf(path: string, n: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    let got = 0;
-    for (let r = -1; r !== 0 && got < n; got += r) r = readSync(fd, buf, got, n - got, got);
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
+  const rule = PREVIOUS[kind];
+  // A kind recognised by its first bytes never reads the rest (a CSV export is 500 MB at 1M steps).
+  if (!rule.test(rule.head === undefined ? readFileSync(path) : readHead(path, rule.head))) throw new OutputExistsError(flag, path, rule.what);
 }

@@ -1,10 +1,11 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LogCorruptError, LogNotFoundError, LogVersionError, NotALogError } from './errors.js';
 import { checkNotNewer, latestSchemaVersion, migrate } from './migrations.js';
+import { readHead } from '../util/read-head.js';
 import { TrainledgerError } from '../errors/trainledger-error.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
@@ -49,13 +50,8 @@ function walFrames(path: string): boolean {
 }
 
 function readHeader(path: string): Buffer | null {
-  const fd = openSync(path, 'r');
-  const header = Buffer.alloc(100);
-  try {
-    return readSync(fd, header, 0, 100, 0) === 100 ? header : null;
-  } finally {
-    closeSync(fd);
-  }
+  const header = readHead(path, 100);
+  return header.length === 100 ? header : null;
 }
 
 // Refuses what is plainly not a log before SQLite sees it: SQLite would take an empty file or a
