@@ -136,3 +136,10 @@ export class IterationOutOfRangeError extends TrainledgerError {
     super('ERR_ITERATION_OUT_OF_RANGE', `run ${runId} has no iteration ${iter}: its recorded steps are 0..${last}`);
   }
 }
+
+/** The package.json beside the CLI's folder is missing its name or version (a broken install). */
+export class PackageJsonError extends TrainledgerError {
+  constructor(path: string) {
+    super('ERR_PACKAGE_JSON', `${path} is not trainledger's package.json: expected "name": "trainledger" and a "version" string`);
+  }
+}

@@ -19,6 +19,7 @@ import { checkIter, checkMetrics, checkNames, FORMATS, parseChoice, parseIntArg,
 import { describeState, fmt } from './describe-state.js';
 import { openRun, openRunWaiting, RUN_HELP } from './open-run.js';
 import { tail } from './tail-run.js';
+import { packageVersion } from './package-version.js';
 import type { CliIO } from './cli-io.js';
 
 /** Exit status a command sets without throwing (e.g. `diff` found a divergence). */
@@ -42,6 +43,7 @@ export { diffStates, type DiffResult } from './diff-runs.js';
 export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Command {
   const program = new Command('trainledger')
     .description('Inspect, replay, follow, compare and plot training runs recorded in a trainledger log (read-only).')
+    .version(packageVersion(), '-V, --version', 'print the trainledger version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .addHelpText('after', '\nExit status: 0 done; 1 a negative answer (diff: the runs diverge; tail: the run failed or crashed); 2 a usage or input error (one line on stderr).');
