@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors/index.js';
+import { isLayersModel, isVariable } from '../backends/tfjs-objects.js';
 import { VARIABLES_BIN_FILE, VARIABLES_JSON_FILE, type CheckpointManifest, type CheckpointModelKind } from './checkpoint-manifest.js';
 import { writeFileDurable } from './durable-fs.js';
 import { CheckpointCorruptError, CheckpointMismatchError } from './errors.js';
@@ -118,17 +119,6 @@ export async function prepareModel(
   return () => {
     for (const [target, value] of assignments) target.assign(value);
   };
-}
-
-function isLayersModel(model: CheckpointModel): model is tf.LayersModel {
-  if (model instanceof tf.LayersModel) return true;
-  // Duck typing covers a LayersModel from a second copy of tfjs.
-  const candidate = model as Partial<tf.LayersModel>;
-  return typeof candidate.save === 'function' && typeof candidate.setWeights === 'function' && typeof candidate.getWeights === 'function';
-}
-
-function isVariable(value: unknown): value is tf.Variable {
-  return value instanceof tf.Variable || (value instanceof tf.Tensor && typeof (value as Partial<tf.Variable>).assign === 'function');
 }
 
 function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { isVariable } from '../backends/tfjs-objects.js';
 import { OPTIMIZER_BIN_FILE, OPTIMIZER_JSON_FILE, type CheckpointManifest } from './checkpoint-manifest.js';
 import { writeFileDurable } from './durable-fs.js';
 import { CheckpointMismatchError } from './errors.js';
@@ -61,7 +62,7 @@ export function prepareOptimizer(
     // optimizer no longer reports are unreachable, so free them here.
     const live = new Set(after.map((w) => w.tensor));
     for (const { tensor } of before) {
-      if (tensor instanceof tf.Variable && !live.has(tensor) && !tensor.isDisposed) tensor.dispose();
+      if (isVariable(tensor) && !live.has(tensor) && !tensor.isDisposed) tensor.dispose();
     }
     disposeTemporaries(before);
     disposeTemporaries(after);
@@ -72,7 +73,7 @@ export function prepareOptimizer(
 // (the iteration counter); only the latter belong to us.
 function disposeTemporaries(weights: readonly NamedWeight[]): void {
   for (const { tensor } of weights) {
-    if (!(tensor instanceof tf.Variable) && !tensor.isDisposed) tensor.dispose();
+    if (!(isVariable(tensor)) && !tensor.isDisposed) tensor.dispose();
   }
 }
 
@@ -98,7 +99,7 @@ function restoreRunningProducts(optimizer: tf.Optimizer): void {
     return acc;
   };
   tf.tidy(() => {
-    if (o.accBeta1 instanceof tf.Variable && typeof o.beta1 === 'number') o.accBeta1.assign(tf.scalar(product(o.beta1)));
-    if (o.accBeta2 instanceof tf.Variable && typeof o.beta2 === 'number') o.accBeta2.assign(tf.scalar(product(o.beta2)));
+    if (isVariable(o.accBeta1) && typeof o.beta1 === 'number') o.accBeta1.assign(tf.scalar(product(o.beta1)));
+    if (isVariable(o.accBeta2) && typeof o.beta2 === 'number') o.accBeta2.assign(tf.scalar(product(o.beta2)));
   });
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LossFn } from './simple-trainer.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
+import { isTensor } from '../backends/tfjs-objects.js';
 
 /**
  * Disposes the tensors of a gradient map. tf.dispose would walk it as any container (a Set, a
@@ -12,7 +13,7 @@ export function disposeMap(map: tf.NamedTensorMap): void {
 
 /** What a loss function returned, for an error message. */
 function describeLoss(t: unknown): string {
-  if (t instanceof tf.Tensor) return `a tensor of shape [${t.shape.join(', ')}]`;
+  if (isTensor(t)) return `a tensor of shape [${t.shape.join(', ')}]`;
   return t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t === 'object' ? 'an empty object' : typeof t;
 }
 
@@ -55,9 +56,9 @@ export class ForwardBackward<B> {
    * tfjs saved for the backward pass (it frees that only at the end of a completed one).
    */
   #scalarLoss(iter: number, t: unknown, what: string): tf.Scalar {
-    if (t instanceof tf.Tensor && t.rank === 0) return t as tf.Scalar;
+    if (isTensor(t) && t.rank === 0) return t as tf.Scalar;
     this.#invalid ??= new InvalidArgumentError(`the model's ${what} must be a scalar tensor, got ${describeLoss(t)} at iteration ${iter}`);
-    return t instanceof tf.Tensor ? (t.sum() as tf.Scalar) : tf.scalar(0);
+    return isTensor(t) ? (t.sum() as tf.Scalar) : tf.scalar(0);
   }
 
   /**
@@ -77,7 +78,7 @@ export class ForwardBackward<B> {
     try {
       vg = tf.variableGrads(() => {
         const out = this.#lossFn(batch);
-        if (out instanceof tf.Tensor) return (returned = this.#scalarLoss(iter, out, 'loss'));
+        if (isTensor(out)) return (returned = this.#scalarLoss(iter, out, 'loss'));
         const record: Readonly<Record<string, unknown>> = out !== null && typeof out === 'object' ? out : {};
         names = Object.keys(record);
         if (names.length === 0) {

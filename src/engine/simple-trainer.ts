@@ -6,6 +6,7 @@ import { LossMetrics } from './loss-metrics.js';
 import { resumeOrLoad, type ResumeOrLoadOptions } from './resume-or-load.js';
 import type { TrainerStateDict } from './state-dict.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
+import { isLayersModel, isTensor } from '../backends/tfjs-objects.js';
 import type { CheckpointModel } from '../checkpoint/index.js';
 
 /** A data source that can report and restore its position (e.g. ShuffledBatches). */
@@ -46,12 +47,8 @@ export interface SimpleTrainerOptions extends TrainerOptions {
   readonly zeroGradBeforeForward?: boolean;
 }
 
-function isLayersModel(v: unknown): v is tf.LayersModel {
-  return v instanceof tf.LayersModel;
-}
-
 function disposeTensors(v: unknown): void {
-  if (v instanceof tf.Tensor) {
+  if (isTensor(v)) {
     v.dispose();
   } else if (Array.isArray(v)) {
     for (const x of v) disposeTensors(x);
