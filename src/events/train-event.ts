@@ -75,6 +75,23 @@ export interface ImageData {
 }
 export type ImageEvent = TrainEventOf<'image'>;
 
+/**
+ * The images and/or histograms put so far leave the state (`clearImages` / `clearHistograms`,
+ * detectron2's `clear_images` / `clear_histograms`): PeriodicWriter records one after a write
+ * point whose writers export them, so they do not pile up in memory all run.
+ */
+export interface MediaClearedData {
+  readonly images: boolean;
+  readonly histograms: boolean;
+}
+export type MediaClearedEvent = TrainEventOf<'media-cleared'>;
+
+/** `storage.iter = n` (detectron2 hooks set `storage.iter`): the next puts and step are at `iter`. */
+export interface IterSetData {
+  readonly iter: number;
+}
+export type IterSetEvent = TrainEventOf<'iter-set'>;
+
 /** A checkpoint was written: where, and after which iteration. */
 export interface CheckpointSavedData {
   readonly iter: number;
@@ -149,6 +166,8 @@ export type TrainEvent =
   | Ev<'step', StepData>
   | Ev<'histogram', HistogramData>
   | Ev<'image', ImageData>
+  | Ev<'media-cleared', MediaClearedData>
+  | Ev<'iter-set', IterSetData>
   | Ev<'checkpoint-saved', CheckpointSavedData>
   | Ev<'resumed', ResumedData>
   | Ev<'writer-cursor', WriterCursorData>
@@ -170,6 +189,8 @@ export const EVENT_VERSIONS: Readonly<Record<TrainEventType, number>> = {
   step: 1,
   histogram: 1,
   image: 1,
+  'media-cleared': 1,
+  'iter-set': 1,
   'checkpoint-saved': 1,
   resumed: 1,
   'writer-cursor': 1,

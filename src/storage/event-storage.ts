@@ -6,8 +6,9 @@ import { computeHistogram } from './histogram.js';
 import { MAX_PENDING, produceAt } from './produce-policy.js';
 import { checkIter, isIter, isWellFormed, notAName, notANumber, notAnIter, notWellFormed } from './put-arguments.js';
 import { ClosedSink } from './closed-sink.js';
+import { finallyAfter } from './finally-after.js';
 import { imagePixels, type ImageInput } from './image-input.js';
-import { historyOf, latestOf, latestWithSmoothingHintOf } from './state-queries.js';
+import { historiesOf, historyOf, latestOf, latestWithSmoothingHintOf, smoothingHintsOf } from './state-queries.js';
 import type { EventSink } from './event-sink.js';
 import { event, type TrainEvent } from '../events/train-event.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
@@ -86,6 +87,18 @@ export class EventStorage {
   get iter(): number {
     // The fold tracks it as events arrive: no state needs to be produced to know it.
     return this.#fold.iter;
+  }
+
+  /**
+   * Moves the iteration forward (detectron2's `storage.iter = n`), logged as `iter-set` so replay
+   * folds it. The current value records nothing; going back throws (a resume is how a run does).
+   */
+  set iter(value: number) {
+    checkIter(value, 'storage.iter');
+    const current = this.#fold.iter;
+    if (value === current) return;
+    if (value < current) throw new InvalidArgumentError(`storage.iter = ${value}: expected an iteration >= the current ${current} (a run goes back only by resuming from a checkpoint)`);
+    this.append(event('iter-set', { iter: value }));
   }
 
   get maxLength(): number {
@@ -209,6 +222,16 @@ export class EventStorage {
     this.append(event('image', { name: full, iter: this.iter, height, width, channels, pixels }));
   }
 
+  /** Drops the images put so far from the state (detectron2's `clear_images`); recorded only if there were any. */
+  clearImages(): void {
+    if (this.#fold.mediaCount().images > 0) this.append(event('media-cleared', { images: true, histograms: false }));
+  }
+
+  /** Drops the histograms put so far from the state (detectron2's `clear_histograms`); recorded only if there were any. */
+  clearHistograms(): void {
+    if (this.#fold.mediaCount().histograms > 0) this.append(event('media-cleared', { images: false, histograms: true }));
+  }
+
   /**
    * Ends the current iteration: hooks of the next iteration see `iter + 1`.
    *
@@ -261,20 +284,9 @@ export class EventStorage {
   nameScope<T>(prefix: string, fn: () => T): T {
     const old = this.#prefix;
     this.#prefix = prefix.replace(/\/+$/, '') + '/';
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
+    return finallyAfter(fn, () => {
       this.#prefix = old;
-      throw e;
-    }
-    if (result instanceof Promise) {
-      return result.finally(() => {
-        this.#prefix = old;
-      }) as T;
-    }
-    this.#prefix = old;
-    return result;
+    });
   }
 
   /**
@@ -328,17 +340,11 @@ export class EventStorage {
 
   /** Every history by name. */
   histories(): Record<string, HistoryBuffer> {
-    const m = this.state.metrics;
-    const out: Record<string, HistoryBuffer> = {};
-    for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.histories[i]!;
-    return out;
+    return historiesOf(this.state);
   }
 
   /** The smoothing hint of every metric. */
   smoothingHints(): Record<string, boolean> {
-    const m = this.state.metrics;
-    const out: Record<string, boolean> = {};
-    for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.hints[i]!;
-    return out;
+    return smoothingHintsOf(this.state);
   }
 }

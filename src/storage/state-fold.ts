@@ -69,6 +69,12 @@ export class StateFold {
     return (this.#info ??= createDraft(this.#base.info));
   }
 
+  /** How many images and histograms the state holds as of the events applied so far (no state is produced). */
+  mediaCount(): { readonly images: number; readonly histograms: number } {
+    const info = this.#info ?? this.#base.info;
+    return { images: info.images.length, histograms: info.histograms.length };
+  }
+
   /** Applies a `scalar` event with these fields. */
   scalar(name: string, value: number, smoothingHint: boolean, iter: number): void {
     this.scalarAt(this.positionOf(name), name, value, smoothingHint, iter);
@@ -169,6 +175,15 @@ export class StateFold {
         return;
       case 'image':
         this.#draftInfo().images.push(e.data);
+        return;
+      case 'media-cleared': {
+        const d = this.#draftInfo();
+        if (e.data.images) d.images = [];
+        if (e.data.histograms) d.histograms = [];
+        return;
+      }
+      case 'iter-set':
+        this.#iter = e.data.iter;
         return;
       case 'checkpoint-saved':
         this.#draftInfo().checkpoints.push(e.data);

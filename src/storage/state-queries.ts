@@ -49,3 +49,19 @@ export function historyOf(state: StorageState, name: string): HistoryBuffer {
   if (at === undefined) throw new UnknownMetricError(name, state.metrics.names);
   return state.metrics.histories[at]!;
 }
+
+/** Every history of `state` by name. */
+export function historiesOf(state: StorageState): Record<string, HistoryBuffer> {
+  const m = state.metrics;
+  const out: Record<string, HistoryBuffer> = {};
+  for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.histories[i]!;
+  return out;
+}
+
+/** The smoothing hint of every metric of `state`. */
+export function smoothingHintsOf(state: StorageState): Record<string, boolean> {
+  const m = state.metrics;
+  const out: Record<string, boolean> = {};
+  for (let i = 0; i < m.names.length; i++) out[m.names[i]!] = m.hints[i]!;
+  return out;
+}

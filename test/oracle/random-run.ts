@@ -26,7 +26,7 @@ export type Op =
   | { readonly kind: 'resume'; readonly back: number };
 
 /** Kinds of rare event `rareEvent` makes. */
-export const RARE_EVENTS = 5;
+export const RARE_EVENTS = 6;
 
 export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('put' as const), name: fc.nat(METRIC_NAMES.length - 1), value, back: fc.option(fc.nat(5)) }) },
@@ -46,6 +46,8 @@ export function rareEvent(which: number, iter: number, value: number): TrainEven
       return event('hook-failed', { hook: 'H', phase: 'afterStep', iter, message: 'm' });
     case 3:
       return event('histogram', { name: 'h', iter, min: value, max: 1, num: 1, sum: 1, sumSquares: 1, bucketLimits: [1], bucketCounts: [1] });
+    case 4:
+      return event('media-cleared', { images: value > 0, histograms: true });
     default:
       return event('writer-cursor', { writer: 'csv', iter });
   }

@@ -208,6 +208,13 @@ export class ReferenceStorage {
       case 'image':
         this.info.images.push(e.data);
         return;
+      case 'media-cleared':
+        if (e.data.images) this.info.images = [];
+        if (e.data.histograms) this.info.histograms = [];
+        return;
+      case 'iter-set':
+        this.iter = e.data.iter;
+        return;
       case 'writer-cursor':
         this.info.writerCursors[e.data.writer] = e.data;
         return;
