@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors.js';
 import { consoleLogger, type Logger } from '../util/logger.js';
+import { defaultImporter, importOptional, type ImportOutcome, type ModuleImporter } from './optional-import.js';
 
 /** Which tfjs backend to train on. `auto`: tensorflow (tfjs-node[-gpu], if installed), else wasm, else cpu. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -19,24 +20,15 @@ export interface SelectBackendOptions {
   readonly wasmTraining?: boolean;
 }
 
+type Broken = Extract<ImportOutcome, { kind: 'broken' }> & { readonly pkg: string };
+
 // Imported by name at run time: neither package is a dependency (their install downloads
 // libtensorflow, which fails offline), so they are used only when the user installed one.
-async function tryImport(name: string): Promise<boolean> {
-  try {
-    await import(name);
-    return true;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return false;
-    // Installed but broken (e.g. its native binary failed to download): say why, then fall back.
-    consoleLogger.warn(`${name} is installed but failed to load: ${(e as Error).message}`);
-    return false;
-  }
-}
-
-async function useTensorflow(): Promise<string | null> {
+async function useTensorflow(importer: ModuleImporter, broken: Broken[]): Promise<string | null> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
-    if ((await tryImport(pkg)) && (await tf.setBackend('tensorflow'))) return pkg;
+    const outcome = await importOptional(pkg, importer);
+    if (outcome.kind === 'broken') broken.push({ ...outcome, pkg });
+    if (outcome.kind === 'loaded' && (await tf.setBackend('tensorflow'))) return pkg;
   }
   return null;
 }
@@ -63,16 +55,28 @@ async function useWasm(wasmTraining: boolean): Promise<readonly string[] | null>
  * const { backend } = await selectBackend('auto'); // 'wasm' on a machine without tfjs-node
  * ```
  */
-export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendSelection> {
+export function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  return selectBackendWith(defaultImporter, choice, options);
+}
+
+/** {@link selectBackend} with the importer of tfjs-node given (tests simulate a broken install). */
+export async function selectBackendWith(importer: ModuleImporter, choice: BackendChoice, options: SelectBackendOptions = {}): Promise<BackendSelection> {
   const logger = options.logger === undefined ? consoleLogger : options.logger;
   const wasmTraining = options.wasmTraining ?? true;
   let selection: BackendSelection | null = null;
   if (choice === 'auto' || choice === 'tensorflow') {
-    const pkg = await useTensorflow();
+    const broken: Broken[] = [];
+    const pkg = await useTensorflow(importer, broken);
     if (pkg !== null) selection = { backend: 'tensorflow', provider: pkg, trainingKernels: [] };
     else if (choice === 'tensorflow') {
+      const first = broken[0];
+      if (first !== undefined) {
+        throw new BackendUnavailableError(`backend 'tensorflow' cannot start: ${broken.map((b) => b.problem).join('; ')}. Fix: ${first.fix}`, { cause: first.cause });
+      }
       throw new BackendUnavailableError("backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu installed (npm install @tensorflow/tfjs-node)");
     }
+    // 'auto' falls back, but says why an installed tfjs-node was not used.
+    for (const b of selection === null ? broken : []) logger?.warn(`${b.problem}; using another backend. Fix: ${b.fix}`);
   }
   if (selection === null && (choice === 'auto' || choice === 'wasm')) {
     const kernels = await useWasm(wasmTraining);
