@@ -1,62 +1,98 @@
 import { LogCorruptError, LogVersionError } from './errors.js';
+import { jsonReplacer, parseEvent } from './event-json.js';
 import { EVENT_VERSIONS, event, type TrainEvent } from '../events/train-event.js';
 
 /**
  * Binary layout of one batch (one row of the log: the events of one step).
  *
  * A row per scalar cannot reach a million scalars per second in SQLite, so the events of a step
- * are packed into one BLOB. Scalars and steps, the hot events, have fixed binary records; rare
- * events are JSON. Values are raw IEEE-754 doubles, so NaN and ±Inf round-trip exactly (SQLite
- * itself would turn a NaN REAL into NULL). All integers are little-endian.
+ * are packed into one BLOB. Scalars and steps, the hot events, have compact binary records; rare
+ * events are JSON. Values are IEEE-754, so NaN and ±Inf round-trip exactly (SQLite itself would
+ * turn a NaN REAL into NULL): a float32 when that holds the value exactly (tfjs computes in
+ * float32, so a loss always is), else a double. A record's iteration is a zigzag varint of its
+ * difference from the previous record's in the batch (0 before the first), so the records of a
+ * step, which share one, spend a byte on it. Fixed-width integers are little-endian.
  *
- * | tag | record                                   | bytes |
- * |-----|------------------------------------------|-------|
- * | 1   | scalar, smoothing hint on: u32 name id, u32 iter, f64 value  | 17 |
- * | 2   | scalar, smoothing hint off: same                           | 17 |
- * | 4   | step: u32 iter, f64 wall time (seconds)                    | 13 |
- * | 5   | JSON event: u32 byte length, UTF-8 `{type, v, data}`       | 5 + n |
+ * | tag | record                                                            | bytes   |
+ * |-----|-------------------------------------------------------------------|---------|
+ * | 6/7 | scalar, smoothing hint on/off: varint name id, iter delta, f32     | 7 typical |
+ * | 8/9 | scalar, smoothing hint on/off: varint name id, iter delta, f64     | 11 typical |
+ * | 10  | step: iter delta, f64 wall time (seconds)                        | 10 typical |
+ * | 5   | JSON event: u32 byte length, UTF-8 `{type, v, data}`               | 5 + n   |
+ * | 1/2 | scalar (schema ≤ 4 logs): u32 name id, u32 iter, f64 value        | 17      |
+ * | 4   | step (schema ≤ 4 logs): u32 iter, f64 wall time                   | 13      |
+ *
+ * Tags 1, 2 and 4 are what logs of schema 4 and older hold; they are still read, never written.
  */
 export const TAG_SCALAR_SMOOTHED = 1;
 export const TAG_SCALAR_RAW = 2;
 export const TAG_STEP = 4;
 export const TAG_JSON = 5;
+export const TAG_F32_SMOOTHED = 6;
+export const TAG_F32_RAW = 7;
+export const TAG_F64_SMOOTHED = 8;
+export const TAG_F64_RAW = 9;
+export const TAG_STEP_DELTA = 10;
 
-/** Bytes of a scalar record. */
-export const SCALAR_RECORD_BYTES = 17;
-/** Bytes of a step record. */
-export const STEP_RECORD_BYTES = 13;
+/** Most bytes a scalar record takes (tag, two 5-byte varints, f64). */
+export const SCALAR_RECORD_MAX_BYTES = 19;
+/** Most bytes a step record takes (tag, 5-byte varint, f64). */
+export const STEP_RECORD_MAX_BYTES = 14;
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
 
-/**
- * Writes a scalar record at `at`. The one definition of the record, shared by `BatchEncoder`
- * and the run writer, which encodes straight into its hand-off ring.
- *
- * @example
- * ```ts
- * writeScalarRecord(new DataView(new ArrayBuffer(17)), 0, 3, true, 7, 0.25);
- * ```
- */
-export function writeScalarRecord(v: DataView, at: number, nameId: number, smoothingHint: boolean, iter: number, value: number): void {
-  v.setUint8(at, smoothingHint ? TAG_SCALAR_SMOOTHED : TAG_SCALAR_RAW);
-  v.setUint32(at + 1, nameId, true);
-  v.setUint32(at + 5, iter, true);
-  v.setFloat64(at + 9, value, true);
+/** Zigzag: small differences of either sign become small unsigned numbers. */
+function zigzag(d: number): number {
+  return d >= 0 ? d * 2 : -d * 2 - 1;
+}
+
+/** Writes `n` (an integer in [0, 2^35)) as a little-endian base-128 varint; returns the end. */
+function putVarint(v: DataView, at: number, n: number): number {
+  while (n >= 0x80) {
+    v.setUint8(at++, (n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  v.setUint8(at++, n);
+  return at;
 }
 
 /**
- * Writes a step record at `at`. See `writeScalarRecord`.
+ * Writes a scalar record at `at` (room for `SCALAR_RECORD_MAX_BYTES`) and returns where it ends;
+ * `prevIter` is the iteration of the batch's previous record (0 for its first). The one
+ * definition of the record, shared by `BatchEncoder` and the run writer, which encodes straight
+ * into its hand-off ring.
  *
  * @example
  * ```ts
- * writeStepRecord(new DataView(new ArrayBuffer(13)), 0, 7, 1700000000.5);
+ * const end = writeScalarRecord(new DataView(new ArrayBuffer(19)), 0, 3, true, 7, 0.25, 0); // 7
  * ```
  */
-export function writeStepRecord(v: DataView, at: number, iter: number, wallTime: number): void {
-  v.setUint8(at, TAG_STEP);
-  v.setUint32(at + 1, iter, true);
-  v.setFloat64(at + 5, wallTime, true);
+export function writeScalarRecord(v: DataView, at: number, nameId: number, smoothingHint: boolean, iter: number, value: number, prevIter: number): number {
+  const single = Math.fround(value) === value;
+  v.setUint8(at, single ? (smoothingHint ? TAG_F32_SMOOTHED : TAG_F32_RAW) : smoothingHint ? TAG_F64_SMOOTHED : TAG_F64_RAW);
+  const p = putVarint(v, putVarint(v, at + 1, nameId), zigzag(iter - prevIter));
+  if (single) {
+    v.setFloat32(p, value, true);
+    return p + 4;
+  }
+  v.setFloat64(p, value, true);
+  return p + 8;
+}
+
+/**
+ * Writes a step record at `at` (room for `STEP_RECORD_MAX_BYTES`) and returns where it ends.
+ * See `writeScalarRecord`.
+ *
+ * @example
+ * ```ts
+ * const end = writeStepRecord(new DataView(new ArrayBuffer(14)), 0, 7, 1700000000.5, 7); // 10
+ * ```
+ */
+export function writeStepRecord(v: DataView, at: number, iter: number, wallTime: number, prevIter: number): number {
+  v.setUint8(at, TAG_STEP_DELTA);
+  const p = putVarint(v, at + 1, zigzag(iter - prevIter));
+  v.setFloat64(p, wallTime, true);
+  return p + 8;
 }
 
 /**
@@ -75,6 +111,8 @@ export class BatchEncoder {
   #bytes = new Uint8Array(1024);
   #view = new DataView(this.#bytes.buffer);
   #length = 0;
+  /** Iteration of the last record, which the next one's is a difference from. */
+  #prevIter = 0;
 
   get length(): number {
     return this.#length;
@@ -88,12 +126,13 @@ export class BatchEncoder {
   /** A copy of the encoded bytes, and the encoder is emptied. */
   take(): Uint8Array {
     const out = this.#bytes.slice(0, this.#length);
-    this.#length = 0;
+    this.reset();
     return out;
   }
 
   reset(): void {
     this.#length = 0;
+    this.#prevIter = 0;
   }
 
   #reserve(n: number): number {
@@ -109,11 +148,15 @@ export class BatchEncoder {
   }
 
   scalar(nameId: number, smoothingHint: boolean, iter: number, value: number): void {
-    writeScalarRecord(this.#view, this.#reserve(SCALAR_RECORD_BYTES), nameId, smoothingHint, iter, value);
+    const at = this.#reserve(SCALAR_RECORD_MAX_BYTES);
+    this.#length = writeScalarRecord(this.#view, at, nameId, smoothingHint, iter, value, this.#prevIter);
+    this.#prevIter = iter;
   }
 
   step(iter: number, wallTime: number): void {
-    writeStepRecord(this.#view, this.#reserve(STEP_RECORD_BYTES), iter, wallTime);
+    const at = this.#reserve(STEP_RECORD_MAX_BYTES);
+    this.#length = writeStepRecord(this.#view, at, iter, wallTime, this.#prevIter);
+    this.#prevIter = iter;
   }
 
   json(e: TrainEvent): void {
@@ -123,23 +166,6 @@ export class BatchEncoder {
     this.#view.setUint32(at + 1, text.length, true);
     this.#bytes.set(text, at + 5);
   }
-}
-
-// Rare events may carry non-finite numbers (a failed eval, a histogram of NaNs) or -0: JSON has
-// no token for them, so they are boxed and unboxed by the reviver below.
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) {
-    return { $num: Object.is(value, -0) ? '-0' : String(value) };
-  }
-  return value;
-}
-
-export function jsonReviver(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && '$num' in value) {
-    const s = (value as { $num: string }).$num;
-    return s === 'NaN' ? NaN : s === 'Infinity' ? Infinity : s === '-0' ? -0 : -Infinity;
-  }
-  return value;
 }
 
 /** Receives the decoded records of a batch without building objects for them. */
@@ -176,16 +202,55 @@ export function visitBatch(body: Uint8Array, visitor: BatchVisitor): void {
  */
 export function visitRecords(bytes: Uint8Array, view: DataView, start: number, end: number, visitor: BatchVisitor): void {
   let at = start;
+  let prev = 0;
   while (at < end) {
-    const tag = view.getUint8(at);
-    if (tag === TAG_SCALAR_SMOOTHED || tag === TAG_SCALAR_RAW) {
-      if (at + SCALAR_RECORD_BYTES > end) throw truncated(at - start, end - start);
-      visitor.scalar(view.getUint32(at + 1, true), tag === TAG_SCALAR_SMOOTHED, view.getUint32(at + 5, true), view.getFloat64(at + 9, true));
-      at += SCALAR_RECORD_BYTES;
+    const tag = bytes[at]!;
+    if (tag >= TAG_F32_SMOOTHED && tag <= TAG_F64_RAW) {
+      // Varints inline for their one-byte case: this loop runs once per scalar of a replay.
+      if (at + 3 > end) throw truncated(at - start, end - start);
+      let id = bytes[at + 1]!;
+      let p = at + 2;
+      if (id >= 0x80) {
+        id = readVarint(bytes, at + 1, end, at - start, start);
+        p = varintEnd;
+        if (p >= end) throw truncated(at - start, end - start);
+      }
+      let zz = bytes[p]!;
+      p++;
+      if (zz >= 0x80) {
+        zz = readVarint(bytes, p - 1, end, at - start, start);
+        p = varintEnd;
+      }
+      const iter = prev + (zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2);
+      const single = tag <= TAG_F32_RAW;
+      const next = p + (single ? 4 : 8);
+      if (next > end) throw truncated(at - start, end - start);
+      visitor.scalar(id, tag === TAG_F32_SMOOTHED || tag === TAG_F64_SMOOTHED, iter, single ? view.getFloat32(p, true) : view.getFloat64(p, true));
+      prev = iter;
+      at = next;
+    } else if (tag === TAG_STEP_DELTA) {
+      if (at + 2 > end) throw truncated(at - start, end - start);
+      let zz = bytes[at + 1]!;
+      let p = at + 2;
+      if (zz >= 0x80) {
+        zz = readVarint(bytes, at + 1, end, at - start, start);
+        p = varintEnd;
+      }
+      const iter = prev + (zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2);
+      if (p + 8 > end) throw truncated(at - start, end - start);
+      visitor.step(iter, view.getFloat64(p, true));
+      prev = iter;
+      at = p + 8;
+    } else if (tag === TAG_SCALAR_SMOOTHED || tag === TAG_SCALAR_RAW) {
+      if (at + 17 > end) throw truncated(at - start, end - start);
+      prev = view.getUint32(at + 5, true);
+      visitor.scalar(view.getUint32(at + 1, true), tag === TAG_SCALAR_SMOOTHED, prev, view.getFloat64(at + 9, true));
+      at += 17;
     } else if (tag === TAG_STEP) {
-      if (at + STEP_RECORD_BYTES > end) throw truncated(at - start, end - start);
-      visitor.step(view.getUint32(at + 1, true), view.getFloat64(at + 5, true));
-      at += STEP_RECORD_BYTES;
+      if (at + 13 > end) throw truncated(at - start, end - start);
+      prev = view.getUint32(at + 1, true);
+      visitor.step(prev, view.getFloat64(at + 5, true));
+      at += 13;
     } else if (tag === TAG_JSON) {
       if (at + 5 > end) throw truncated(at - start, end - start);
       const n = view.getUint32(at + 1, true);
@@ -205,17 +270,24 @@ export function visitRecords(bytes: Uint8Array, view: DataView, start: number, e
   }
 }
 
-function parseEvent(text: Uint8Array, at: number, end: number): TrainEvent {
-  let e: unknown;
-  try {
-    e = JSON.parse(textDecoder.decode(text), jsonReviver);
-  } catch (cause) {
-    throw new LogCorruptError(`the event record at byte ${at} of a ${end}-byte batch is not valid JSON`, { cause });
+/** Where the last `readVarint` ended (a second return value without an allocation). */
+let varintEnd = 0;
+
+/** Reads the varint at `bytes[p]` (at most 5 bytes, before `end`); sets `varintEnd`. */
+function readVarint(bytes: Uint8Array, p: number, end: number, record: number, start: number): number {
+  let n = 0;
+  let scale = 1;
+  for (let k = 0; k < 5; k++) {
+    if (p >= end) throw truncated(record, end - start);
+    const b = bytes[p++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) {
+      varintEnd = p;
+      return n;
+    }
+    scale *= 0x80;
   }
-  if (e === null || typeof e !== 'object' || typeof (e as TrainEvent).type !== 'string' || typeof (e as TrainEvent).v !== 'number') {
-    throw new LogCorruptError(`the event record at byte ${at} of a ${end}-byte batch is not an event (no type and version)`);
-  }
-  return e as TrainEvent;
+  throw new LogCorruptError(`a number in the record at byte ${record} of a ${end - start}-byte batch is longer than 5 bytes`);
 }
 
 function truncated(at: number, end: number): LogCorruptError {

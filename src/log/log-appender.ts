@@ -1,4 +1,4 @@
-import { BatchEncoder, SCALAR_RECORD_BYTES, STEP_RECORD_BYTES, writeScalarRecord, writeStepRecord } from './batch-codec.js';
+import { BatchEncoder, SCALAR_RECORD_MAX_BYTES, STEP_RECORD_MAX_BYTES, writeScalarRecord, writeStepRecord } from './batch-codec.js';
 import { LogClosedError, LogWriteError, type ProjectionWriteError } from './errors.js';
 import { CTRL_COMMITTED_SEQ, RingProducer, createRing } from './ring-buffer.js';
 import { BATCH_HEADER_BYTES, NAME_HEADER_BYTES, NO_REWIND_ITER, NO_REWIND_SEQ, NO_STEP, writeBatchHeader, writeNameMessage } from './commit-protocol.js';
@@ -6,8 +6,9 @@ import { CommitThreadHandle } from './commit-thread-handle.js';
 import type { TrainEvent, WritePointEvent } from '../events/train-event.js';
 import type { EventSink } from '../storage/event-sink.js';
 import { commitSettings, type LogAppenderOptions } from './appender-options.js';
+import { NameTable } from './name-table.js';
 
-/** Bytes reserved in the ring at a time for the records of a batch (a step of ~14 scalars). */
+/** Bytes reserved in the ring at a time for the records of a batch (a step of ~30 scalars). */
 const RESERVE_BLOCK = 256;
 
 /**
@@ -32,13 +33,13 @@ export class LogAppender implements EventSink {
   readonly #thread: CommitThreadHandle;
   /** Encodes the rare JSON events, which are then copied into the ring. */
   readonly #encoder = new BatchEncoder();
-  readonly #names: Map<string, number>;
-  /** Names defined by the open batch: sent right after it, in the same hand-over. */
-  readonly #newNames: Array<readonly [id: number, name: string]> = [];
+  readonly #names: NameTable;
   /** Whether a batch is open in the ring (its header reserved). */
   #batchOpen = false;
   /** Record bytes of the open batch, counting any dropped once it outgrew the ring. */
   #batchBytes = 0;
+  /** Iteration of the open batch's last record: the next record's is stored as a difference. */
+  #prevIter = 0;
   /**
    * Where the next record of the open batch goes in the ring, and the end of the room reserved
    * for it there: a record that fits costs a compare and its stores. `#limit` is -1 when no
@@ -60,7 +61,7 @@ export class LogAppender implements EventSink {
   constructor(path: string, runId: number, nextSeq: number, names: readonly string[], options: LogAppenderOptions = {}) {
     this.runId = runId;
     this.#nextSeq = nextSeq;
-    this.#names = new Map(names.map((n, i) => [n, i]));
+    this.#names = new NameTable(names);
     const settings = commitSettings(options);
     const ring = createRing(options.ringBytes ?? 8 << 20);
     this.#producer = new RingProducer(ring);
@@ -99,17 +100,6 @@ export class LogAppender implements EventSink {
   /** Batches with seq below this are committed. */
   get committedSeq(): number {
     return this.#thread.committedSeq;
-  }
-
-  /** Interned id of a metric name, defining it in the log on first use. */
-  #nameId(name: string): number {
-    let id = this.#names.get(name);
-    if (id === undefined) {
-      id = this.#names.size;
-      this.#names.set(name, id);
-      this.#newNames.push([id, name]);
-    }
-    return id;
   }
 
   /**
@@ -154,16 +144,23 @@ export class LogAppender implements EventSink {
     return start + written;
   }
 
+  /** Ends a record written into room reserved up to `reservedEnd` (records vary in length). */
+  #recorded(end: number, reservedEnd: number, iter: number): void {
+    this.#cursor = end;
+    this.#batchBytes -= reservedEnd - end;
+    this.#prevIter = iter;
+  }
+
   scalar(name: string, smoothingHint: boolean, iter: number, value: number): void {
-    const id = this.#nameId(name);
-    const at = this.#record(SCALAR_RECORD_BYTES);
-    if (at >= 0) writeScalarRecord(this.#producer.view, at, id, smoothingHint, iter, value);
+    const id = this.#names.id(name);
+    const at = this.#record(SCALAR_RECORD_MAX_BYTES);
+    if (at >= 0) this.#recorded(writeScalarRecord(this.#producer.view, at, id, smoothingHint, iter, value, this.#prevIter), at + SCALAR_RECORD_MAX_BYTES, iter);
   }
 
   /** Records the end of step `iter`; the batch of this step is handed to the commit thread. */
   step(iter: number, wallTime: number): void {
-    const at = this.#record(STEP_RECORD_BYTES);
-    if (at >= 0) writeStepRecord(this.#producer.view, at, iter, wallTime);
+    const at = this.#record(STEP_RECORD_MAX_BYTES);
+    if (at >= 0) this.#recorded(writeStepRecord(this.#producer.view, at, iter, wallTime, this.#prevIter), at + STEP_RECORD_MAX_BYTES, iter);
     this.#send(iter, NO_REWIND_ITER, NO_REWIND_SEQ);
   }
 
@@ -188,7 +185,6 @@ export class LogAppender implements EventSink {
     enc.json(e);
     const at = this.#record(enc.length);
     if (at >= 0) this.#producer.data.set(enc.view(), at);
-    enc.reset();
   }
 
   /**
@@ -255,30 +251,31 @@ export class LogAppender implements EventSink {
     writeBatchHeader(p.view, p.openAt, this.#nextSeq, stepIter, rewindIter, rewindSeq);
     p.end(BATCH_HEADER_BYTES + this.#batchBytes);
     this.#batchOpen = false;
+    this.#prevIter = 0;
     this.#limit = -1;
     // The names this batch uses go in the same hand-over, so the commit thread commits them in
     // the same transaction: a reader never sees a batch whose names are missing.
-    if (this.#newNames.length > 0) this.#sendNames();
+    if (this.#names.hasPending) this.#sendNames();
     p.publish();
     this.#nextSeq++;
   }
 
   #sendNames(): void {
     const p = this.#producer;
-    for (const [id, name] of this.#newNames) {
+    for (const [id, name] of this.#names.takePending()) {
       const bytes = Buffer.from(name, 'utf8');
       const at = p.reserve(NAME_HEADER_BYTES + bytes.length);
       if (at < 0) break; // failed: #checkError reports it on the next step
       writeNameMessage(p.view, p.data, at, id, bytes);
       p.end();
     }
-    this.#newNames.length = 0;
   }
 
   #dropBatch(): void {
     if (this.#batchOpen) this.#producer.discard();
     this.#batchOpen = false;
     this.#batchBytes = 0;
+    this.#prevIter = 0;
     this.#limit = -1;
   }
 

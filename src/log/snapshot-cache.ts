@@ -3,7 +3,7 @@ import { HistoryBuffer } from '../storage/history-buffer.js';
 import type { MetricsTable, RunInfoState, StorageState } from '../storage/storage-state.js';
 import type { LogFile } from './log-file.js';
 import { onTimeline, type SeqRange } from './timeline.js';
-import { jsonReplacer, jsonReviver } from './batch-codec.js';
+import { jsonReplacer, jsonReviver } from './event-json.js';
 import { BLOCK, STEPS_SERIES, blockChecksum, bytesOf, newBlocks, textChecksum, typedOf, type SnapshotBlock } from './snapshot-blocks.js';
 import { openSnapshotDatabase } from './snapshot-database.js';
 

@@ -273,7 +273,7 @@ test('the commit thread copies the WAL into the database file once it is idle', 
   const path = join(tempDir(), 'a.sqlite');
   const log = LogFile.open(path);
   const w = log.createRun({ name: 'r' });
-  for (let i = 0; i < 60_000; i++) {
+  for (let i = 0; i < 120_000; i++) {
     for (let k = 0; k < 4; k++) w.scalar(`m${k}`, true, i, i);
     w.step(i, i);
   }
@@ -287,7 +287,7 @@ test('the commit thread copies the WAL into the database file once it is idle', 
   }
   assert.ok(size >= 4 << 20, `database file: ${size} bytes`);
   await w.close();
-  assert.equal([...log.batches(1)].length, 60_000);
+  assert.equal([...log.batches(1)].length, 120_000);
   log.close();
 });
 
