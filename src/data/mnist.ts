@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { InvalidArgumentError } from '../errors/index.js';
-import { DatasetError } from './errors.js';
+import { DatasetError, MnistNotInstalledError } from './errors.js';
 import { Mulberry32, assertSeed, mixSeed, permutation } from './seeded-random.js';
 
 /** Pixels per MNIST image (28 × 28). */
@@ -41,7 +41,8 @@ export interface LoadMnistOptions {
   readonly testSize?: number;
 }
 
-interface MnistDigit {
+/** One digit's samples as the `mnist` package holds them. */
+export interface MnistDigit {
   readonly raw: ArrayLike<number>;
   readonly length: number;
 }
@@ -104,10 +105,30 @@ function subset(pool: MnistPool, indices: Uint32Array): MnistSubset {
   return { images, labels, count: indices.length, indices };
 }
 
+/** Loads the `mnist` package's digit groups (the default requires it; tests simulate it being absent). */
+export type MnistPackageLoader = () => unknown;
+
+const requireMnist: MnistPackageLoader = () => createRequire(import.meta.url)('mnist');
+
+/**
+ * The `mnist` package's per-digit arrays. It is an optional peer of trainledger (only the demo
+ * uses it), so its absence is a MnistNotInstalledError naming the install command.
+ */
+export function readMnistPackage(load: MnistPackageLoader = requireMnist): ArrayLike<MnistDigit> {
+  try {
+    return load() as ArrayLike<MnistDigit>;
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    // Only mnist itself missing; a broken install of it keeps its own error.
+    if (code === 'MODULE_NOT_FOUND' && e instanceof Error && e.message.startsWith("Cannot find module 'mnist'")) throw new MnistNotInstalledError({ cause: e });
+    throw e;
+  }
+}
+
 // Decoding the package's JSON takes a few hundred ms, so the canonical pool is built once.
 function mnistPool(): MnistPool {
   if (cachedPool !== undefined) return cachedPool;
-  const digits = createRequire(import.meta.url)('mnist') as ArrayLike<MnistDigit>;
+  const digits = readMnistPackage();
   const images = new Float32Array(MNIST_TOTAL * MNIST_IMAGE_SIZE);
   const labels = new Uint8Array(MNIST_TOTAL);
   let offset = 0;

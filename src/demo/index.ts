@@ -11,4 +11,5 @@
 export { runMnistDemo, type MnistDemoOptions, type MnistDemoResult } from './run-mnist-demo.js';
 export { buildDemoModel, evaluateAccuracy, type DemoModelKind } from './mnist-model.js';
 export { DemoOutputNotOursError } from './errors.js';
+export { MnistNotInstalledError } from '../data/errors.js';
 export { MNIST_IMAGE_SIZE, MNIST_NUM_CLASSES, MNIST_TOTAL, loadMnist, type LoadMnistOptions, type MnistSplit, type MnistSubset } from '../data/mnist.js';
