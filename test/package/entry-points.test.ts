@@ -68,3 +68,26 @@ test('the command line loads the charting packages only when plot runs', () => {
   const loaded = packagesLoadedBy('src/cli/main.ts');
   assert.deepEqual(['vega', 'vega-lite', '@resvg/resvg-js', '@expo-google-fonts/inter'].filter((p) => loaded.has(p)), []);
 });
+
+interface Manifest {
+  readonly dependencies: Record<string, string>;
+  readonly devDependencies: Record<string, string>;
+  readonly peerDependencies: Record<string, string>;
+  readonly peerDependenciesMeta: Record<string, { optional?: boolean }>;
+}
+
+test('the packages importing trainledger loads are installed with it: dependencies or required peers', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
+  const required = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies).filter((p) => pkg.peerDependenciesMeta[p]?.optional !== true)]);
+  const loaded = [...packagesLoadedBy(exportedEntry('.')).keys()].sort();
+  assert.deepEqual(loaded.filter((p) => !required.has(p)), []);
+  assert.deepEqual(loaded, ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'better-sqlite3', 'cli-progress', 'immer', 'rxjs']);
+});
+
+test('tfjs is a peer (one copy, the user’s), the demo data and chart packages optional peers, all dev dependencies here', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
+  const optional = Object.keys(pkg.peerDependenciesMeta).filter((p) => pkg.peerDependenciesMeta[p]?.optional === true).sort();
+  assert.deepEqual(Object.keys(pkg.peerDependencies).sort(), ['@expo-google-fonts/inter', '@resvg/resvg-js', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'mnist', 'vega', 'vega-lite']);
+  assert.deepEqual(optional, ['@expo-google-fonts/inter', '@resvg/resvg-js', 'mnist', 'vega', 'vega-lite']);
+  assert.deepEqual(Object.keys(pkg.peerDependencies).filter((p) => p in pkg.dependencies || !(p in pkg.devDependencies)), []);
+});
