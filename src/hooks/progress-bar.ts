@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { HookBase } from '../engine/hook-base.js';
 import type { HistoryBuffer } from '../storage/history-buffer.js';
+import { TerminalLines } from './terminal-lines.js';
 
 export interface ProgressBarOptions {
   readonly stream?: NodeJS.WriteStream;
@@ -9,11 +10,21 @@ export interface ProgressBarOptions {
   readonly window?: number;
   /** Force on or off; default: on when the stream is a TTY. */
   readonly enabled?: boolean;
+  /**
+   * Streams other code writes lines to on the same terminal; while the bar is shown, their lines
+   * go above it. Default `process.stdout` and `process.stderr` (only TTYs are ever touched).
+   */
+  readonly shared?: readonly NodeJS.WriteStream[];
 }
 
 /**
  * A terminal progress bar (cli-progress): iteration, rate, ETA and the smoothed loss. Off when
  * the output is not a TTY (CI logs, files), so it never floods a log with control codes.
+ *
+ * It stays on the terminal's last line: while it is shown, lines written to stdout or stderr
+ * (CommonMetricPrinter, loggers, `console.log`) are printed above it, never over it
+ * (`TerminalLines`). After training its final state is left as a line of its own, and whatever
+ * is printed next starts below it.
  *
  * @example
  * ```ts
@@ -25,13 +36,17 @@ export class ProgressBar extends HookBase {
   readonly metric: string;
   readonly window: number;
   readonly #stream: NodeJS.WriteStream;
+  readonly #shared: readonly NodeJS.WriteStream[];
+  #bars: cliProgress.MultiBar | null = null;
   #bar: cliProgress.SingleBar | null = null;
+  #lines: TerminalLines | null = null;
   #lastRender = 0;
   #t0 = 0;
 
   constructor(options: ProgressBarOptions = {}) {
     super();
     this.#stream = options.stream ?? process.stderr;
+    this.#shared = options.shared ?? [process.stdout, process.stderr];
     this.enabled = options.enabled ?? this.#stream.isTTY === true;
     this.metric = options.metric ?? 'total_loss';
     this.window = options.window ?? 20;
@@ -45,19 +60,31 @@ export class ProgressBar extends HookBase {
 
   override beforeTrain(): void {
     const { startIter, maxIter } = this.trainer.state;
-    this.#bar = new cliProgress.SingleBar(
+    const lines = new TerminalLines(this.#stream, this.#shared);
+    // A MultiBar of one: SingleBar saves the cursor when it starts and restores it when it stops,
+    // which puts the next output on top of every line printed in between.
+    const bars = new cliProgress.MultiBar(
       {
-        stream: this.#stream,
+        stream: lines.statusStream,
         format: ' {bar} {value}/{total} iter | {rate} it/s | eta {eta_formatted} | {metric} {loss}',
-        hideCursor: true,
+        // A hidden cursor would stay hidden after Ctrl-C (the default SIGINT ends the process at once).
+        hideCursor: false,
+        // Trim the bar to the terminal's width; never switch the terminal's line wrapping off,
+        // which would cut every other line at the right edge too.
+        linewrap: true,
+        // Drawn again after every other line (the line under it was cleared), not only on change.
+        forceRedraw: true,
         clearOnComplete: false,
         etaBuffer: 100,
         fps: 10,
-        noTTYOutput: !this.#stream.isTTY,
       },
       cliProgress.Presets.shades_classic,
     );
-    this.#bar.start(maxIter, startIter, { rate: '-', metric: this.metric, loss: '-' });
+    this.#bars = bars;
+    this.#lines = lines;
+    lines.install(() => bars.update());
+    this.#bar = bars.create(maxIter, startIter, { rate: '-', metric: this.metric, loss: '-' });
+    bars.update();
     this.#lastRender = this.#t0 = performance.now();
   }
 
@@ -79,7 +106,12 @@ export class ProgressBar extends HookBase {
   }
 
   override afterTrain(): void {
-    this.#bar?.stop();
+    // Other writers back to their own streams, then the final frame and a newline: what is
+    // printed next starts below the bar.
+    this.#lines?.uninstall();
+    this.#bars?.stop();
+    this.#bars = null;
     this.#bar = null;
+    this.#lines = null;
   }
 }
