@@ -105,6 +105,11 @@ export class PeriodicWriter extends HookBase {
       if (failed !== null) throw failed;
       rw.writePoint(this.#point);
     }
+    // As detectron2's TensorboardXWriter: written images and histograms leave the storage (logged, so replay agrees).
+    if (this.writers.some((w) => w.writesMedia === true)) {
+      storage.clearImages();
+      storage.clearHistograms();
+    }
   }
 
   override afterStep(): void {

@@ -35,6 +35,12 @@ export interface MetricWriter {
   begin?(run: RunStartedData): void;
   close(): void;
   /**
+   * Whether this writer exports the storage's images and histograms: PeriodicWriter then clears
+   * them from the storage after each of its write points (detectron2's TensorboardXWriter calls
+   * `storage.clear_images()`), recorded as a `media-cleared` event so a replay clears them too.
+   */
+  readonly writesMedia?: boolean;
+  /**
    * How to build this writer on another thread, if it can run there. A writer with a spec runs
    * on the log's commit thread when its PeriodicWriter's trainer has a log (see PeriodicWriter):
    * it is then a projection of the log, off the training thread. Only a writer whose `write`

@@ -115,6 +115,21 @@ export class EventFileWriter {
   }
 
   /**
+   * Queues one `Summary` of any values (images, histograms, tensors with plugin metadata) at
+   * `step`. The values are checked when encoded: a rejected summary queues nothing.
+   *
+   * @example
+   * ```ts
+   * writer.writeSummary(19, wallTime, [{ tag: 'w', histogram }]);
+   * ```
+   */
+  writeSummary(step: number, wallTime: number, values: readonly TfSummaryValue[]): void {
+    this.#assertOpen('write a summary to');
+    assertStepAndWallTime(step, wallTime);
+    this.#append({ kind: 'summary', wallTime, step, values });
+  }
+
+  /**
    * Appends a `SessionLog` START event. Write it when a run resumes at `step`: TensorBoard then
    * discards points at or after `step` left over from the interrupted attempt.
    *

@@ -153,6 +153,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Writes bytes as they are (an already encoded run of fields). */
+  raw(bytes: Uint8Array): this {
+    this.#reserve(bytes.length);
+    this.#bytes.set(bytes, this.#length);
+    this.#length += bytes.length;
+    return this;
+  }
+
   /**
    * Writes a length-delimited UTF-8 string. Pass `byteLength` when it is already known (it was
    * needed for an enclosing message's size) to skip measuring the string again.

@@ -2,7 +2,8 @@ import { InvalidArgumentError } from '../../errors/trainledger-error.js';
 import { ProtoReader } from './proto-reader.js';
 import { WireType } from './proto-wire-type.js';
 import { ProtoWriter } from './proto-writer.js';
-import type { TfEvent, TfSummaryValue } from './tf-event.js';
+import type { TfEvent, TfPluginData, TfSummaryValue } from './tf-event.js';
+import { decodeHistogram, decodeImage, decodeMetadata, encodeValuePayload, PAYLOAD_FIELDS } from './summary-payload-codec.js';
 import { utf8ByteLength } from './utf8.js';
 
 // Field numbers from tensorboard/compat/proto/event.proto and summary.proto.
@@ -65,6 +66,7 @@ export function writeTfEvent(writer: ProtoWriter, event: TfEvent): ProtoWriter {
     case 'summary': {
       const { values } = event;
       const tagLengths: number[] = [];
+      const payloads: (Uint8Array | null)[] = [];
       let summarySize = 0;
       for (const value of values) {
         const tagLength = utf8ByteLength(value.tag, 'summary tag');
@@ -72,17 +74,21 @@ export function writeTfEvent(writer: ProtoWriter, event: TfEvent): ProtoWriter {
         if (simple !== undefined && typeof simple !== 'number') {
           throw new InvalidArgumentError(`simpleValue ${String(simple)} of tag ${JSON.stringify(value.tag)} is not a number; expected a number`);
         }
+        const payload = encodeValuePayload(value);
         tagLengths.push(tagLength);
-        summarySize += lengthDelimitedSize(valueSize(tagLength, simple));
+        payloads.push(payload);
+        summarySize += lengthDelimitedSize(valueSize(tagLength, simple, payload));
       }
       writeHeader(writer, wallTime, step);
       writer.key(EVENT_SUMMARY, WireType.len).uint32(summarySize);
       let i = 0;
       for (const { tag, simpleValue } of values) {
-        const tagLength = tagLengths[i++]!; // one per value, pushed above
-        writer.key(SUMMARY_VALUE, WireType.len).uint32(valueSize(tagLength, simpleValue));
+        const tagLength = tagLengths[i]!; // one per value, pushed above
+        const payload = payloads[i++]!;
+        writer.key(SUMMARY_VALUE, WireType.len).uint32(valueSize(tagLength, simpleValue, payload));
         if (tagLength > 0) writer.key(VALUE_TAG, WireType.len).string(tag, tagLength);
         if (simpleValue !== undefined) writer.key(VALUE_SIMPLE_VALUE, WireType.i32).float(simpleValue);
+        if (payload !== null) writer.raw(payload);
       }
       return writer;
     }
@@ -111,8 +117,8 @@ function unknownKind(event: never): InvalidArgumentError {
   return new InvalidArgumentError(`event kind ${JSON.stringify(kind)} is not known; expected fileVersion, summary, sessionLog or other`);
 }
 
-function valueSize(tagLength: number, simpleValue: number | undefined): number {
-  return (tagLength > 0 ? lengthDelimitedSize(tagLength) : 0) + (simpleValue !== undefined ? 5 : 0);
+function valueSize(tagLength: number, simpleValue: number | undefined, payload: Uint8Array | null): number {
+  return (tagLength > 0 ? lengthDelimitedSize(tagLength) : 0) + (simpleValue !== undefined ? 5 : 0) + (payload?.length ?? 0);
 }
 
 function writeHeader(writer: ProtoWriter, wallTime: number, step: number): void {
@@ -191,7 +197,9 @@ function decodeSummaryValues(summary: ProtoReader): TfSummaryValue[] {
     if (key.wireType !== WireType.len) summary.wrongWireType('Summary.value', key, WireType.len, at);
     const value = summary.message();
     let tag = '';
-    let simpleValue: number | undefined;
+    // The `value` oneof: the last member seen wins.
+    let member: Partial<Pick<TfSummaryValue, 'simpleValue' | 'image' | 'histogram' | 'tensor'>> = {};
+    let metadata: TfPluginData | undefined;
     while (!value.done) {
       const fieldAt = value.offset;
       const field = value.key();
@@ -200,14 +208,20 @@ function decodeSummaryValues(summary: ProtoReader): TfSummaryValue[] {
         tag = value.string();
       } else if (field.field === VALUE_SIMPLE_VALUE) {
         if (field.wireType !== WireType.i32) value.wrongWireType('Value.simple_value', field, WireType.i32, fieldAt);
-        simpleValue = value.float();
+        member = { simpleValue: value.float() };
+      } else if (field.field === PAYLOAD_FIELDS.image || field.field === PAYLOAD_FIELDS.histo || field.field === PAYLOAD_FIELDS.tensor || field.field === PAYLOAD_FIELDS.metadata) {
+        if (field.wireType !== WireType.len) value.wrongWireType('Value payload', field, WireType.len, fieldAt);
+        if (field.field === PAYLOAD_FIELDS.image) member = { image: decodeImage(value.message()) };
+        else if (field.field === PAYLOAD_FIELDS.histo) member = { histogram: decodeHistogram(value.message()) };
+        else if (field.field === PAYLOAD_FIELDS.tensor) member = { tensor: value.bytes().slice() };
+        else metadata = decodeMetadata(value.message());
       } else {
-        // Another member of the `value` oneof (image, histo, tensor, ...) displaces simple_value.
-        if (field.field >= 3 && field.field <= 8 && field.field !== 7) simpleValue = undefined;
+        // Another member of the `value` oneof (audio, old-style histogram) displaces ours.
+        if (field.field === 3 || field.field === 6) member = {};
         value.skip(field.wireType);
       }
     }
-    values.push(simpleValue === undefined ? { tag } : { tag, simpleValue });
+    values.push({ tag, ...member, ...(metadata === undefined ? {} : { metadata }) });
   }
   return values;
 }

@@ -5,7 +5,8 @@
  * Field numbers, for reference: Event.wall_time = 1 (double), step = 2 (int64), and the `what`
  * oneof: file_version = 3 (string), summary = 5 (Summary), session_log = 7 (SessionLog; 6 is the
  * deprecated log_message). Summary.value = 1 (repeated Value); Value.tag = 1 (string),
- * Value.simple_value = 2 (float); SessionLog.status = 1 (enum SessionStatus).
+ * Value.simple_value = 2 (float), image = 4, histo = 5, tensor = 8, metadata = 9;
+ * SessionLog.status = 1 (enum SessionStatus).
  */
 
 /**
@@ -42,13 +43,43 @@ export interface TfFileVersionEvent extends TfEventBase {
   readonly fileVersion: string;
 }
 
+/** `Summary.Image`: an encoded (PNG) image; `colorspace` 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
+export interface TfImage {
+  readonly height: number;
+  readonly width: number;
+  readonly colorspace: number;
+  readonly encoded: Uint8Array;
+}
+
+/** `HistogramProto`: `bucketLimits[i]` is the right edge of `buckets[i]` (counts). */
+export interface TfHistogram {
+  readonly min: number;
+  readonly max: number;
+  readonly num: number;
+  readonly sum: number;
+  readonly sumSquares: number;
+  readonly bucketLimits: readonly number[];
+  readonly buckets: readonly number[];
+}
+
+/** `SummaryMetadata.plugin_data`: which plugin reads the value, and its own encoded data. */
+export interface TfPluginData {
+  readonly pluginName: string;
+  readonly content: Uint8Array;
+}
+
 /**
- * One `Summary.Value`. `simpleValue` is the float32 scalar; it is absent when the value carries
- * another payload this package does not decode (TF2's tensor scalars, images, histograms).
+ * One `Summary.Value`. At most one of `simpleValue` (a float32 scalar), `image`, `histogram` and
+ * `tensor` (an encoded TensorProto, kept as bytes) is set: they are the proto's `value` oneof.
+ * TF2's other payloads (audio, old-style histograms) decode as a value with none of them.
  */
 export interface TfSummaryValue {
   readonly tag: string;
   readonly simpleValue?: number;
+  readonly image?: TfImage;
+  readonly histogram?: TfHistogram;
+  readonly tensor?: Uint8Array;
+  readonly metadata?: TfPluginData;
 }
 
 /** A `Summary` event: several tagged values recorded at one step. */

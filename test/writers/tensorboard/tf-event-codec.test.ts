@@ -135,8 +135,16 @@ test('tensorflow.Event decoding: fields and oneof members it does not model are 
   });
   // graph_def (field 4) is another member of `what`.
   assert.deepStrictEqual(decodeTfEvent(fromHex('1003' + '2202abcd')), { kind: 'other', wallTime: 0, step: 3 });
-  // A Value carrying metadata (9) and a tensor (8) instead of simple_value: TF2-style scalar.
+  // A Value carrying metadata (9) and a tensor (8) instead of simple_value: TF2-style scalar. The
+  // tensor is kept as its bytes, the metadata as its (here empty) plugin data.
   assert.deepStrictEqual(decodeTfEvent(fromHex('2a0c' + '0a0a' + '0a0161' + '4a00' + '4203' + '080132')), {
+    kind: 'summary',
+    wallTime: 0,
+    step: 0,
+    values: [{ tag: 'a', tensor: fromHex('080132'), metadata: { pluginName: '', content: new Uint8Array(0) } }],
+  });
+  // Audio (6) is a member of the `value` oneof it does not model: it displaces simple_value.
+  assert.deepStrictEqual(decodeTfEvent(fromHex('2a0c' + '0a0a' + '0a0161' + '150000803f' + '3200')), {
     kind: 'summary',
     wallTime: 0,
     step: 0,
