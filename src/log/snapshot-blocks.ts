@@ -43,18 +43,3 @@ export function blockChecksum(lo: number, vals: Uint8Array, iters: Uint8Array): 
 export function textChecksum(header: string, info: string): number {
   return crc32c(Buffer.from(info), crc32c(Buffer.from(header)));
 }
-
-/** The bytes of a typed array, as a Buffer over the same memory (a block's blob). */
-export function bytesOf(a: Float64Array | Uint32Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** A typed view of a blob SQLite handed over (a fresh, aligned allocation), or a copy. */
-export function typedOf<T extends Float64Array | Uint32Array>(blob: Buffer, Type: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; new (length: number): T; readonly BYTES_PER_ELEMENT: number }): T {
-  const n = blob.byteLength / Type.BYTES_PER_ELEMENT;
-  if (!Number.isInteger(n)) throw new RangeError(`a block of ${blob.byteLength} bytes is not a whole number of samples`);
-  if (blob.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(blob.buffer, blob.byteOffset, n);
-  const copy = new Type(n);
-  new Uint8Array(copy.buffer).set(blob);
-  return copy;
-}

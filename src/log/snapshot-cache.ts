@@ -4,7 +4,8 @@ import type { MetricsTable, RunInfoState, StorageState } from '../storage/storag
 import type { LogFile } from './log-file.js';
 import { onTimeline, type SeqRange } from './timeline.js';
 import { jsonReplacer, jsonReviver } from './event-json.js';
-import { BLOCK, STEPS_SERIES, blockChecksum, bytesOf, newBlocks, textChecksum, typedOf, type SnapshotBlock } from './snapshot-blocks.js';
+import { BLOCK, STEPS_SERIES, blockChecksum, newBlocks, textChecksum, type SnapshotBlock } from './snapshot-blocks.js';
+import { decodeBlockIters, decodeBlockValues, encodeBlockIters, encodeBlockValues } from './snapshot-block-codec.js';
 import { openSnapshotDatabase } from './snapshot-database.js';
 
 interface Loaded {
@@ -42,11 +43,10 @@ interface Parent {
  * chunks are: only the blocks its parent (the previous snapshot of the same replay) does not
  * already hold in full, so the cache grows with the run, not with its square. The default
  * interval is one block, so a run logging each metric once a step ends every block exactly at a
- * snapshot and no block is stored twice (a partial block is stored again, complete, by the next). Loading takes,
- * for each block the state retains, the newest version along the chain of parents; each block
- * is one row that fits a 64 KiB page, so SQLite hands it over without assembling overflow
- * pages, and its arrays become the history's chunks as they are: reading a state costs about
- * one copy of its samples.
+ * snapshot and no block is stored twice (a partial block is stored again, complete, by the next).
+ * Blocks are compressed (`snapshot-block-codec.ts`), so the cache stays a fraction of the log.
+ * Loading takes, for each block the state retains, the newest version along the chain of
+ * parents, in one statement; each decoded block becomes a history chunk as it is.
  *
  * @example
  * ```ts
@@ -156,8 +156,8 @@ export class SnapshotCache {
     const infoText = JSON.stringify(state.info, jsonReplacer);
     const insertBlock = this.#db.prepare('INSERT INTO blocks (log_id, run_id, seq, series, block, lo, vals, iters, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const block = (series: number, b: SnapshotBlock): void => {
-      const vals = bytesOf(b.values);
-      const iters = bytesOf(b.iters);
+      const vals = encodeBlockValues(b.values);
+      const iters = encodeBlockIters(b.iters);
       insertBlock.run(this.#logId, runId, seq, series, b.block, b.lo, vals, iters, blockChecksum(b.lo, vals, iters));
     };
     // Immediate, and the snapshot row first: a reader that offers the same snapshot at the same
@@ -228,7 +228,9 @@ export class SnapshotCache {
           const row = rows.get(id!);
           if (row === undefined) throw new RangeError(`block ${id} is gone`);
           const [lo, vals, iters] = row;
-          return { lo, values: typedOf(vals, Float64Array), iters: typedOf(iters, Uint32Array) };
+          const block = { lo, values: decodeBlockValues(vals), iters: decodeBlockIters(iters) };
+          if (block.values.length !== block.iters.length) throw new RangeError(`block ${id} holds ${block.values.length} values and ${block.iters.length} iterations`);
+          return block;
         });
         const stats = i === header.series.length ? header.steps : header.series[i]!;
         return HistoryBuffer.fromBlocks(w.first, blocks, { maxLength: all[i]!.maxLength, count: stats.count, globalAvg: stats.globalAvg });

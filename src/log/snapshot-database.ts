@@ -5,8 +5,9 @@ import { existsSync, rmSync, statSync } from 'node:fs';
  * Cache file format, kept in its `user_version`: a cache of another format is deleted and
  * rebuilt. 2: samples stored in blocks aligned with the histories' chunks, read back without
  * a copy. 3: a checksum on every snapshot and block (a damaged one is ignored, never read).
+ * 4: blocks compressed (`snapshot-block-codec.ts`).
  */
-const FORMAT = 3;
+const FORMAT = 4;
 /** Marks a file as a trainledger snapshot cache (`PRAGMA application_id`, "tlsc"). */
 const APPLICATION_ID = 0x746c7363;
 /** SQLite's page cache of a cache connection, in KiB (SQLite's own default; better-sqlite3 sets 16 MB). */
@@ -37,7 +38,7 @@ export function openSnapshotDatabase(path: string, logId: string): Database.Data
       db = new Database(path);
       db.pragma('busy_timeout = 10000');
     }
-    // Big pages: a block (48 KiB) fits in one, so it is read in place, not reassembled.
+    // Big pages: a block (48 KiB at most, when it does not compress) fits in one, read in place.
     db.pragma('page_size = 65536');
     db.pragma('journal_mode = WAL');
     // Several readers may build the cache at once: one creates the tables, the others find them.

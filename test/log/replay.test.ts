@@ -247,8 +247,36 @@ test('a cache file of another format is rebuilt, not misread', async () => {
   assert.deepStrictEqual(observe(replayRun(log, 1, { untilIter: 77, cache }).state), observe(replayRun(log, 1, { untilIter: 77 }).state));
   cache.close();
   const db = new Database(`${path}.snapshots`, { readonly: true });
-  assert.equal(db.pragma('user_version', { simple: true }), 3);
+  assert.equal(db.pragma('user_version', { simple: true }), 4);
   assert.ok((db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n >= 7);
+  db.close();
+  log.close();
+});
+
+test('a format-3 cache (blocks of raw doubles, from the build before compressed blocks) is rebuilt, not misread', async () => {
+  const path = join(tempDir(), 'f3.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'o' });
+  for (let i = 0; i < 100; i++) {
+    w.scalar('loss', true, i, i / 7);
+    w.step(i, i);
+  }
+  await w.close();
+  let cache = SnapshotCache.open(log, { interval: 10 })!;
+  replayRun(log, 1, { cache });
+  cache.close();
+  // What a format-3 cache held: the same tables, blocks as raw little-endian arrays.
+  const old = new Database(`${path}.snapshots`);
+  const raw = Buffer.from(new Float64Array(10).fill(123).buffer);
+  old.prepare('UPDATE blocks SET vals = ?, iters = ?').run(raw, Buffer.from(new Uint32Array(10).buffer));
+  old.pragma('user_version = 3');
+  old.close();
+  cache = SnapshotCache.open(log, { interval: 10 })!;
+  const cached = observe(replayRun(log, 1, { untilIter: 77, cache }).state);
+  cache.close();
+  assert.deepStrictEqual(cached, observe(replayRun(log, 1, { untilIter: 77 }).state));
+  const db = new Database(`${path}.snapshots`, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), 4);
   db.close();
   log.close();
 });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
+import { decodeBlockValues } from '../../src/log/snapshot-block-codec.js';
 import { SnapshotCache } from '../../src/log/snapshot-cache.js';
 import { PAGE_CACHE_KIB, openSnapshotDatabase } from '../../src/log/snapshot-database.js';
 import { BLOCK } from '../../src/log/snapshot-blocks.js';
@@ -128,7 +129,8 @@ test('a run logging its metric every step stores each sample in the cache once, 
   cache.close();
   log.close();
   const db = new Database(`${path}.snapshots`, { readonly: true });
-  const stored = db.prepare('SELECT series, block, length(vals) / 8 AS n FROM blocks ORDER BY series, block').raw().all();
+  const rows = db.prepare('SELECT series, block, vals FROM blocks ORDER BY series, block').raw().all() as [number, number, Buffer][];
+  const stored = rows.map(([series, block, vals]) => [series, block, decodeBlockValues(vals).length]);
   db.close();
   // loss (series 0) and the step times, three whole blocks each; the 100 samples after the last
   // snapshot are replayed from the log.

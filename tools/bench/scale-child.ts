@@ -25,8 +25,12 @@ class PutOnly extends TrainerBase {
   override runStep(): void {
     const it = this.iter;
     const names = this.names;
-    // Values that vary like losses do (not constant: no encoding gets them for free).
-    for (let k = 0; k < names.length; k++) this.storage.putScalar(names[k]!, Math.sin(it * 0.001 + k) + 1 / (1 + it), k < 8);
+    // Values that vary like a run's do (no encoding gets them for free): the first 8 are losses,
+    // float32 as tfjs computes them; the rest are doubles, as timings and schedules are.
+    for (let k = 0; k < names.length; k++) {
+      const v = Math.sin(it * 0.001 + k) + 1 / (1 + it);
+      this.storage.putScalar(names[k]!, k < 8 ? Math.fround(v) : v, k < 8);
+    }
   }
 }
 
