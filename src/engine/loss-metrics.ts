@@ -17,8 +17,9 @@ export class LossMetrics {
   ) {}
 
   /**
-   * Checks the losses read for step `iter` and puts them with `data_time`: the total (and each
-   * loss when there are several), gathered over the workers. Throws NonFiniteLossError for a
+   * Checks the losses read for step `iter` and puts them with `rank_data_time` (this worker's)
+   * and `data_time` (the slowest worker's): the total (and each loss when there are several),
+   * gathered over the workers. Throws NonFiniteLossError for a
    * non-finite total, of this step or (period > 1) of an unread one.
    */
   put(storage: EventStorage, iter: number, names: readonly string[], values: ArrayLike<number>, dataTime: number): void {
@@ -30,6 +31,8 @@ export class LossMetrics {
     }
     // Checked before the optimizer step: a NaN never reaches the weights from this step.
     if (!Number.isFinite(total)) throw new NonFiniteLossError(iter, single ? { total_loss: total } : lossRecord(names, values));
+    // Every worker's own data time, before the gather (detectron2's SimpleTrainer.write_metrics).
+    storage.putScalar('rank_data_time', dataTime);
     if (this.comm.worldSize === 1) {
       // One process: nothing to gather, and no object per step (this runs every step).
       storage.putScalar('data_time', dataTime);
