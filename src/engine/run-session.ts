@@ -116,7 +116,7 @@ export class RunSession {
       // Writers that can run as projections of the log go to its commit thread, off this one.
       const specs = start.projections();
       this.#projected = new Set(specs.map((s) => s.id));
-      const options = { durability: this.options.durability, observer: projectionObserver(specs) };
+      const options = { durability: this.options.durability, observer: projectionObserver(specs), fillSnapshotCache: this.options.snapshotCache ?? false };
       appender = resume ? log.appendToRun(resume.runId, options) : log.createRun({ name: this.options.runName ?? 'run' }, options);
     }
     this.#appender = appender;

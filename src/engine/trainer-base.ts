@@ -24,6 +24,12 @@ export interface TrainerOptions {
   /** Anything JSON describing the run (hyper-parameters...), recorded in `run-started`. */
   readonly config?: unknown;
   readonly durability?: Durability;
+  /**
+   * Fill the log's snapshot cache as the run goes (on the log's commit thread), so the first
+   * `trainledger show` or `replayRun` of a long run is fast. Costs that thread a fold of the run
+   * and one more copy of the metric histories in memory. Default false.
+   */
+  readonly snapshotCache?: boolean;
   /** Samples each metric history keeps. Default 1,000,000. */
   readonly maxLength?: number;
   readonly comm?: Comm;

@@ -48,10 +48,17 @@ export interface LogAppenderOptions {
    * the `write-point` events appended by `writePoint`, off the training thread.
    */
   readonly observer?: CommitObserverSpec | null;
+  /**
+   * Fill the log's snapshot cache (`<log>.snapshots`) on the commit thread as steps commit, so
+   * the first `show` or `replayRun` of a long run starts from a snapshot instead of the log's
+   * start. Costs the commit thread a fold of the run, and memory for one more copy of the
+   * histories. Default false.
+   */
+  readonly fillSnapshotCache?: boolean;
 }
 
 /** What the options decide of the commit thread's work. */
-export type CommitSettings = Pick<CommitThreadData, 'synchronous' | 'groupMs' | 'pragmas' | 'walMaxBytes' | 'checkpointEveryMs' | 'observer'>;
+export type CommitSettings = Pick<CommitThreadData, 'synchronous' | 'groupMs' | 'pragmas' | 'walMaxBytes' | 'checkpointEveryMs' | 'observer' | 'fillSnapshotCache'>;
 
 /**
  * Checks an appender's options (InvalidArgumentError naming the bad one) and fills in the defaults.
@@ -87,5 +94,6 @@ export function commitSettings(options: LogAppenderOptions): CommitSettings {
     walMaxBytes,
     checkpointEveryMs,
     observer: options.observer ?? null,
+    fillSnapshotCache: options.fillSnapshotCache ?? false,
   };
 }

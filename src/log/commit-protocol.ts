@@ -107,6 +107,8 @@ export interface CommitThreadData {
   readonly checkpointEveryMs: number;
   /** The module that sees each batch before it commits (metric-writer projections), if any. */
   readonly observer: CommitObserverSpec | null;
+  /** Whether the thread fills the log's snapshot cache as steps commit (`cache-filler.ts`). */
+  readonly fillSnapshotCache: boolean;
   /** Names the run already defined, by id (a resumed run). */
   readonly names: readonly string[];
   /** Where the thread reports a failed projection (the training thread reads it synchronously). */

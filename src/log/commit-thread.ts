@@ -39,6 +39,7 @@ import {
 import { loadCommitObserver, type CommitObserver } from './commit-observer.js';
 import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum } from './row-checksum.js';
 import { leaseHeartbeat, releaseLease } from './run-lease.js';
+import type { CacheFiller } from './cache-filler.js';
 
 /** After this long without data the thread sleeps until woken; before, it polls every ms (while batches come fast). */
 const POLL_WHILE_ACTIVE_MS = 250;
@@ -70,7 +71,7 @@ async function loadObserver(): Promise<CommitObserver | null> {
   });
 }
 
-function run(observer: CommitObserver | null): void {
+function run(observer: CommitObserver | null, fillerClass: typeof CacheFiller | null): void {
   let db: Database.Database;
   try {
     db = new Database(data.path, { fileMustExist: true });
@@ -88,6 +89,7 @@ function run(observer: CommitObserver | null): void {
   }
   Atomics.store(ctrl, CTRL_READY, 1);
   Atomics.notify(ctrl, CTRL_READY);
+  const filler = fillerClass?.open(data.path, data.runId) ?? null;
   const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq, crc) VALUES (?, ?, ?, ?, ?)');
   const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name, crc) VALUES (?, ?, ?, ?)');
   // The run's extent, apart from the batches (see migrations/004-run-extents.sql).
@@ -131,6 +133,7 @@ function run(observer: CommitObserver | null): void {
   const rowArgs: unknown[][] = [];
   for (let k = 1; k <= MAX_ROWS_PER_INSERT; k <<= 1) rowArgs[k] = new Array<unknown>(COLUMNS * k);
   let lastSeq = -1;
+  let lastStepIter = -1;
   const header: BatchHeader = { seq: 0, stepIter: 0, rewindIter: 0, rewindSeq: 0 };
   const commit = db.transaction((n: number): void => {
     let first = 0; // first batch message not yet inserted
@@ -178,6 +181,7 @@ function run(observer: CommitObserver | null): void {
         if (rows === 0) first = m;
         rows++;
         lastSeq = seq;
+        if (h.stepIter >= 0) lastStepIter = h.stepIter;
         if (rows === MAX_ROWS_PER_INSERT) insertPending();
       } else if (kind === MSG_NAME) {
         // Rare (once per metric), so the name's copy out of the ring costs nothing that matters.
@@ -283,6 +287,7 @@ function run(observer: CommitObserver | null): void {
       }
       db.close();
       observer?.close();
+      filler?.close();
       return;
     }
     lastCommit = performance.now();
@@ -291,6 +296,7 @@ function run(observer: CommitObserver | null): void {
       Atomics.store(ctrl, CTRL_COMMITTED_SEQ, lastSeq + 1);
       Atomics.notify(ctrl, CTRL_COMMITTED_SEQ);
     }
+    filler?.committed(lastStepIter);
     // Flat out, the thread is never idle: keep the time bound anyway.
     if (checkpointDue()) checkpoint();
   }
@@ -298,13 +304,17 @@ function run(observer: CommitObserver | null): void {
   if (uncheckpointed) checkpoint();
   db.close();
   observer?.close();
+  filler?.close();
 }
 
 let loaded: CommitObserver | null = null;
+// Loaded only when asked for: replay and the cache are not small modules.
+let fillerClass: typeof CacheFiller | null = null;
 try {
   loaded = await loadObserver();
+  if (data.fillSnapshotCache) fillerClass = (await import('./cache-filler.js')).CacheFiller;
 } catch (e) {
   ring.setError((e as Error).message);
 }
-if (Atomics.load(ctrl, CTRL_ERROR) === 0) run(loaded);
+if (Atomics.load(ctrl, CTRL_ERROR) === 0) run(loaded, fillerClass);
 parentPort?.postMessage('closed');

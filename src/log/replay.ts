@@ -7,6 +7,7 @@ import { StateFold } from '../storage/state-fold.js';
 import { initialState, type StorageState } from '../storage/storage-state.js';
 import { produceAt } from '../storage/produce-policy.js';
 import type { SnapshotCache } from './snapshot-cache.js';
+import { onTimeline } from './timeline.js';
 
 export interface ReplayOptions {
   /**
@@ -29,6 +30,12 @@ export interface ReplayOptions {
    * few series needs (`plot`), at the cost of walking the other records without folding them.
    */
   readonly metrics?: readonly string[];
+  /**
+   * A replay of this run made before (its state and `lastSeq`), to go on from rather than from
+   * the start or a snapshot: used when its last batch is still on the run's timeline (no resume
+   * rewound past it since), else ignored.
+   */
+  readonly from?: Pick<ReplayResult, 'state' | 'lastSeq'>;
 }
 
 /** The result of a replay. */
@@ -79,7 +86,13 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   let state = initialState();
   let lastSeq = -1;
   let startSeq = 0;
-  if (cache) {
+  const from = options.from;
+  if (from && !onEvent && !only && from.lastSeq >= 0 && onTimeline(ranges, from.lastSeq) && (until === undefined || from.state.iter - 1 <= until)) {
+    state = from.state;
+    lastSeq = from.lastSeq;
+    startSeq = from.lastSeq + 1;
+    if (until !== undefined && state.iter - 1 === until) return { state, lastSeq, reached: true };
+  } else if (cache) {
     const snap = cache.nearest(runId, ranges, until);
     if (snap) {
       state = snap.state;
