@@ -178,5 +178,17 @@ cat > tsconfig.cjs.json <<'EOF'
 EOF
 step "(c) tsc of a CommonJS .cts, module nodenext"
 tsc_check tsconfig.cjs.json
+# With module node16 (no require() of ES modules), the README's way: import() in an async function.
+cat > import-types.cts <<'EOF'
+import type { Batch } from 'trainledger' with { 'resolution-mode': 'import' };
+export async function main(): Promise<Batch | undefined> {
+  const { SimpleTrainer } = await import('trainledger');
+  console.log(typeof SimpleTrainer);
+  return undefined;
+}
+EOF
+sed -e 's/"nodenext"/"node16"/g' -e 's/require-types.cts/import-types.cts/' tsconfig.cjs.json > tsconfig.cjs-node16.json
+step "(c) tsc of a CommonJS .cts using await import(), module node16"
+tsc_check tsconfig.cjs-node16.json
 
 step "passed in $((SECONDS - started)) s (install ${install_seconds} s): node_modules ${total_mb} MB, without @tensorflow $((total_mb - tf_mb)) MB"
