@@ -143,3 +143,10 @@ export class PackageJsonError extends TrainledgerError {
     super('ERR_PACKAGE_JSON', `${path} is not trainledger's package.json: expected "name": "trainledger" and a "version" string`);
   }
 }
+
+/** `tail` without `--wait` found no log, or not the run, yet: the message says `--wait` waits for it. */
+export class TailNotReadyError extends TrainledgerError {
+  constructor(cause: TrainledgerError) {
+    super(cause.code, `${cause.message} (tail --wait waits for it to appear)`, { cause });
+  }
+}

@@ -13,14 +13,24 @@ import { formatTimedelta } from '../util/format.js';
 import { exportRun } from './export-run.js';
 import { summarizeRun } from './run-summary.js';
 import { diffRuns } from './diff-runs.js';
-import { cliErrorLine, writingTo } from './errors.js';
+import { cliErrorLine, TailNotReadyError, writingTo } from './errors.js';
 import { checkExportTarget, LogFiles } from './export-targets.js';
 import { checkIter, checkMetrics, checkNames, FORMATS, parseChoice, parseIntArg, parseNonNegativeNumber } from './arguments.js';
 import { describeState, fmt } from './describe-state.js';
-import { openRun, openRunWaiting, RUN_HELP } from './open-run.js';
+import { NOT_YET, openRun, openRunWaiting, RUN_HELP } from './open-run.js';
 import { tail } from './tail-run.js';
 import { packageVersion } from './package-version.js';
 import type { CliIO } from './cli-io.js';
+
+/** `openRun` for `tail` without `--wait`: a log or run that is not there yet says `--wait` would wait. */
+function openRunOrSayWait(path: string, ref: string | undefined): { log: LogFile; runId: number } {
+  try {
+    return openRun(path, ref);
+  } catch (e) {
+    if (e instanceof TrainledgerError && NOT_YET.has(e.code)) throw new TailNotReadyError(e);
+    throw e;
+  }
+}
 
 /** Exit status a command sets without throwing (e.g. `diff` found a divergence). */
 interface ExitStatus {
@@ -147,7 +157,7 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .option('--wait', 'wait for the log (and the run) to appear instead of failing')
     .addHelpText('after', '\nExit status: exit 0 when the run completed or stopped, 1 when it failed or crashed (its writer died without recording an end), 2 on a usage or input error.')
     .action(async (path: string, o: { run?: string; interval: number; window: number; wait?: boolean }) => {
-      const { log, runId } = o.wait ? await openRunWaiting(path, o.run, o.interval) : openRun(path, o.run);
+      const { log, runId } = o.wait ? await openRunWaiting(path, o.run, o.interval, (what) => io.err(`tail: waiting for ${what} (Ctrl-C to stop)`)) : openRunOrSayWait(path, o.run);
       try {
         status.code = await tail(log, runId, o.interval, o.window, io);
       } finally {

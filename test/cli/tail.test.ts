@@ -5,6 +5,12 @@ import { readFileSync } from 'node:fs';
 import { cli, smallRun } from './cli-harness.js';
 import { LogFile } from '../../src/log/log-file.js';
 import { tempDir } from '../helpers.js';
+import { fmt } from '../../src/cli/describe-state.js';
+import { tf } from '../tf-setup.js';
+import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
+import { CallbackHook } from '../../src/hooks/callback-hook.js';
+import { PeriodicWriter } from '../../src/hooks/periodic-writer.js';
+import { JSONWriter } from '../../src/writers/json-writer.js';
 
 // A tail that never returns fails here instead of hanging the file.
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
@@ -66,4 +72,71 @@ test('tail --help documents its exit codes and --wait', async () => {
   const r = await cli('tail', '--help');
   assert.match(r.out, /exit 0 .*completed or stopped.* 1 .*failed or crashed.* 2 /s);
   assert.match(r.out, /--wait\s+wait for the log/);
+});
+
+/** metrics.json's lines by iteration. */
+function jsonLines(path: string): Map<number, Record<string, number>> {
+  return new Map(readFileSync(path, 'utf8').trim().split('\n').map((l) => {
+    const o = JSON.parse(l) as Record<string, number>;
+    return [o.iteration!, o] as const;
+  }));
+}
+
+test('tail started between two writes prints the newest written line, then every later one, each with the iteration and values metrics.json has', async () => {
+  const d = tempDir();
+  const path = join(d, 'paused.sqlite');
+  const json = join(d, 'metrics.json');
+  const w = tf.variable(tf.scalar(0.3), true, 'w-paused');
+  function* data() {
+    for (let i = 0; ; i++) yield i;
+  }
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let paused!: () => void;
+  const reached = new Promise<void>((r) => (paused = r));
+  const trainer = new SimpleTrainer<number>({ loss: (i) => w.sub(i % 5).square().mean() as tf.Scalar, variables: [w] }, data(), tf.train.sgd(0.05), { log: path, runName: 'paused' });
+  trainer.register(
+    new PeriodicWriter([new JSONWriter(json)], 25),
+    // Iteration 40 waits: the log then holds steps 0..39, with writes at 24 only.
+    { hook: new CallbackHook({ afterStep: async (t) => (t.iter === 40 ? (await t.appender!.flush(), paused(), await released) : undefined) }), hookTimeoutMs: null },
+  );
+  const training = trainer.train(0, 100);
+  await reached;
+  const tailed = within(30_000, cli('tail', path, '--interval', '10'));
+  await new Promise((r) => setTimeout(r, 100));
+  release();
+  await training;
+  w.dispose();
+  const r = await tailed;
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.split('\n');
+  assert.equal(lines.at(-1), 'run 1 completed at iteration 100');
+  const written = jsonLines(json);
+  const followed = lines.slice(0, -1).map((l) => {
+    const [, iter, rest] = /^iter: (\d+) {2}(.*)$/.exec(l)!;
+    return { iter: Number(iter), values: Object.fromEntries(rest!.split('  ').map((kv) => kv.split(': ') as [string, string])) };
+  });
+  assert.deepEqual(followed.map((f) => f.iter), [24, 49, 74, 99]);
+  // Each value metrics.json has on that line, tail printed (to six digits).
+  for (const f of followed) {
+    const line = written.get(f.iter)!;
+    const expected = Object.fromEntries(Object.entries(line).filter(([k]) => k !== 'iteration').map(([k, v]) => [k, fmt(v)]));
+    assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, f.values[k]])), expected, `iteration ${f.iter}`);
+  }
+});
+
+test('tail without --wait on a log not there yet fails in one line saying --wait waits for it; with --wait it says what it waits for', async () => {
+  const d = tempDir();
+  const path = join(d, 'not-yet.sqlite');
+  const r = await cli('tail', path);
+  assert.deepEqual(r, { code: 2, out: '', err: `trainledger: no trainledger log at ${path}: the file does not exist (tail --wait waits for it to appear)` });
+  const tailed = within(30_000, cli('tail', path, '--wait', '--run', 'later', '--interval', '10'));
+  await new Promise((res) => setTimeout(res, 50));
+  await smallRun(path, { steps: 5, name: 'first', json: join(d, 'first.json') });
+  await smallRun(path, { steps: 5, name: 'later', json: join(d, 'later.json') });
+  const t = await tailed;
+  assert.equal(t.code, 0, t.err);
+  assert.deepEqual(t.err.split('\n'), [`tail: waiting for ${path} to be created (Ctrl-C to stop)`, `tail: waiting for run "later" in ${path} (Ctrl-C to stop)`]);
+  const noRun = await cli('tail', path, '--run', 'nope');
+  assert.deepEqual([noRun.code, /\(tail --wait waits for it to appear\)$/.test(noRun.err)], [2, true]);
 });
