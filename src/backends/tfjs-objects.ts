@@ -1,10 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 
 /**
- * Structural checks for tfjs objects. `instanceof tf.Tensor` is true only for objects made by
- * the very copy of tfjs trainledger imported, and a user's model, tensors and variables may come
- * from their own copy (a nested install, a bundler's duplicate): these test what trainledger
- * uses of an object, whichever copy made it.
+ * Structural checks for tfjs objects. A user's model, tensors and variables may come from
+ * another copy of tfjs than trainledger's (a nested install, a bundler's duplicate), and
+ * `instanceof tf.LayersModel` is false across copies (tf.Tensor and tf.Variable define a
+ * structural `Symbol.hasInstance`, LayersModel does not): these test what trainledger uses of an
+ * object, whichever copy made it, the same way for all three.
  */
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-// Static import/export statements (not `import()`: a dynamic import loads only when its code runs).
-const STATIC = /(?:^|\n)\s*(?:import|export)\b[^'"();]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+// Static import/export statements (not `import()`: a dynamic import loads only when its code runs;
+// not `import type`/`export type`: erased from the JavaScript).
+const STATIC = /(?:^|\n)\s*(?:import|export)\b(?!\s+type\b)[^'"();]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 
 /** The packages loaded, directly or through other modules of ours, by importing `entry` (a src/ file). */
 function packagesLoadedBy(entry: string): Map<string, string> {
@@ -52,10 +53,8 @@ test('importing trainledger loads no charting, demo, dataset or command-line pac
   assert.deepEqual(['@tensorflow/tfjs', 'better-sqlite3', 'rxjs', 'immer'].filter((p) => !loaded.has(p)), []);
 });
 
-test('trainledger/plot is where the charting packages load, and nothing of the command line', () => {
-  const loaded = packagesLoadedBy(exportedEntry('./plot'));
-  assert.deepEqual(['vega', 'vega-lite', '@resvg/resvg-js'].filter((p) => !loaded.has(p)), []);
-  assert.equal(loaded.has('commander'), false);
+test('importing trainledger/plot loads no package: the charting ones load when a chart is drawn (optional peers)', () => {
+  assert.deepEqual([...packagesLoadedBy(exportedEntry('./plot')).keys()], []);
 });
 
 test('trainledger/demo and trainledger/cli are entries of their own', () => {
