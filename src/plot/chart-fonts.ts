@@ -9,7 +9,8 @@ export const CHART_FONT_PACKAGE = '@expo-google-fonts/inter';
 /** Family name written into the SVG; matches the bundled files so resvg picks them. */
 export const CHART_FONT_FAMILY = 'Inter';
 
-const FONT_FILES = ['400Regular/Inter_400Regular.ttf', '700Bold/Inter_700Bold.ttf'] as const;
+/** The font files inside CHART_FONT_PACKAGE. */
+export const FONT_FILES = ['400Regular/Inter_400Regular.ttf', '700Bold/Inter_700Bold.ttf'] as const;
 
 /** Font settings handed to resvg (the `font` field of its render options). */
 export interface ChartFontOptions {

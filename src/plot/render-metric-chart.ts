@@ -1,11 +1,16 @@
-import { View, parse } from 'vega';
-import { compile } from 'vega-lite';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { buildVegaLiteSpec, type PlotSize } from './build-vega-lite-spec.js';
 import { ChartRenderError } from './errors.js';
 import { fitSvgSize, svgSize, type PixelSize } from './fit-svg-size.js';
 import type { MetricChartFormat, MetricChartSpec } from './metric-chart-spec.js';
 import { svgToPng } from './svg-to-png.js';
+import { loadChartLibraries, type ChartLibraries, type ChartModuleLoader, type VegaView } from './chart-libraries.js';
+
+/** Options of `renderMetricChart`. */
+export interface RenderMetricChartOptions {
+  /** How vega, vega-lite, resvg and the font are found (default: this package's own resolution). */
+  readonly loader?: ChartModuleLoader;
+}
 import { validateMetricChartSpec } from './validate-metric-chart-spec.js';
 
 /** Width of a chart whose spec gives none, in pixels. */
@@ -32,6 +37,8 @@ const MIN_PLOT_SIZE = 20;
  *   repeated series names, a non-integer size, a size too small for the panels) or the format
  *   is neither `'svg'` nor `'png'`.
  * @throws ChartRenderError when vega or resvg fail on a valid spec.
+ * @throws ChartLibraryMissingError when vega or vega-lite (or, for PNG, resvg or the font) is not
+ *   installed: they are optional peers, loaded only here.
  * @example
  * ```ts
  * const png = await renderMetricChart({
@@ -44,14 +51,15 @@ const MIN_PLOT_SIZE = 20;
  * await writeFile('metrics.png', png);
  * ```
  */
-export async function renderMetricChart(spec: MetricChartSpec, format: MetricChartFormat): Promise<Buffer> {
+export async function renderMetricChart(spec: MetricChartSpec, format: MetricChartFormat, options: RenderMetricChartOptions = {}): Promise<Buffer> {
   validateMetricChartSpec(spec, format);
+  const libs = await loadChartLibraries(format, options.loader);
   const target: PixelSize = {
     width: spec.width ?? DEFAULT_WIDTH,
     height: spec.height ?? DEFAULT_PANEL_HEIGHT * spec.panels.length + (spec.title !== undefined ? TITLE_HEIGHT : 0),
   };
-  const svg = fitSvgSize(await renderSizedSvg(spec, target), target);
-  return format === 'svg' ? Buffer.from(svg, 'utf8') : svgToPng(svg);
+  const svg = fitSvgSize(await renderSizedSvg(libs, spec, target), target);
+  return libs.png === null ? Buffer.from(svg, 'utf8') : svgToPng(libs.png, svg);
 }
 
 /**
@@ -59,13 +67,13 @@ export async function renderMetricChart(spec: MetricChartSpec, format: MetricCha
  * guessed plot size to measure what axes, titles and legends add, then again with plot sizes
  * that leave room for them.
  */
-async function renderSizedSvg(spec: MetricChartSpec, target: PixelSize): Promise<string> {
+async function renderSizedSvg(libs: ChartLibraries, spec: MetricChartSpec, target: PixelSize): Promise<string> {
   const panels = spec.panels.length;
   const guess: PlotSize = {
     width: Math.max(MIN_PLOT_SIZE, target.width - 150),
     height: Math.max(MIN_PLOT_SIZE, Math.floor(target.height / panels) - 60),
   };
-  const measured = svgSize(await renderSvg(spec, guess));
+  const measured = svgSize(await renderSvg(libs, spec, guess));
   const extraWidth = measured.width - guess.width;
   const extraHeight = measured.height - guess.height * panels;
   const plot: PlotSize = {
@@ -84,15 +92,15 @@ async function renderSizedSvg(spec: MetricChartSpec, target: PixelSize): Promise
         `expected a height of at least ${Math.ceil(extraHeight + MIN_PLOT_SIZE * panels)}`,
     );
   }
-  return renderSvg(spec, plot);
+  return renderSvg(libs, spec, plot);
 }
 
-async function renderSvg(spec: MetricChartSpec, plot: PlotSize): Promise<string> {
-  let view: View | undefined;
+async function renderSvg(libs: ChartLibraries, spec: MetricChartSpec, plot: PlotSize): Promise<string> {
+  let view: VegaView | undefined;
   try {
-    const { spec: vegaSpec } = compile(buildVegaLiteSpec(spec, plot));
+    const { spec: vegaSpec } = libs.vegaLite.compile(buildVegaLiteSpec(spec, plot) as never);
     // 'none' renders nothing on screen: the scenegraph is only laid out for toSVG.
-    view = new View(parse(vegaSpec), { renderer: 'none' });
+    view = new libs.vega.View(libs.vega.parse(vegaSpec), { renderer: 'none' });
     return await view.toSVG();
   } catch (cause) {
     throw new ChartRenderError(

@@ -1,22 +1,23 @@
-import { renderAsync } from '@resvg/resvg-js';
 import { ChartRenderError } from './errors.js';
-import { chartFontOptions } from './chart-fonts.js';
+import { CHART_FONT_FAMILY } from './chart-fonts.js';
+import type { ChartLibraries } from './chart-libraries.js';
 
 /**
- * Rasterises an SVG document at its own width and height with resvg, using the fonts from
- * `chartFontOptions` so that text is drawn even on a machine without system fonts. Rendering
- * runs off the main thread, so a large chart does not stall the training loop.
+ * Rasterises an SVG document at its own width and height with resvg (loaded by
+ * `loadChartLibraries`), using only the bundled font files so that text is drawn the same on
+ * every machine, even one without system fonts. Rendering runs off the main thread, so a large
+ * chart does not stall the training loop.
  *
  * @example
  * ```ts
- * const png = await svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+ * const { png } = await loadChartLibraries('png');
+ * const bytes = await svgToPng(png!, '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
  * ```
  */
-export async function svgToPng(svg: string): Promise<Buffer> {
-  const font = chartFontOptions();
+export async function svgToPng(png: NonNullable<ChartLibraries['png']>, svg: string): Promise<Buffer> {
   try {
-    const image = await renderAsync(svg, {
-      font: { ...font, fontFiles: [...font.fontFiles] },
+    const image = await png.resvg.renderAsync(svg, {
+      font: { loadSystemFonts: false, fontFiles: [...png.fontFiles], defaultFontFamily: CHART_FONT_FAMILY, sansSerifFamily: CHART_FONT_FAMILY },
       fitTo: { mode: 'original' },
       logLevel: 'off',
     });
