@@ -23,7 +23,10 @@ export interface ReplayOptions {
   readonly onEvent?: (stateBefore: StorageState, e: TrainEvent) => void;
   /** Also call `onEvent` before every step event (what a live afterStep hook saw). */
   readonly withSteps?: boolean;
-  /** A snapshot cache to start from (and fill). Ignored when `onEvent` or `metrics` is given. */
+  /**
+   * A snapshot cache to start from (and fill). Ignored when `onEvent` is given; with `metrics`,
+   * only started from (a filtered state is not a snapshot).
+   */
   readonly cache?: SnapshotCache | null;
   /**
    * Fold the scalars of these metrics only (all other events as usual): the state a reader of a
@@ -81,8 +84,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
   const wanted: boolean[] = [];
   const onEvent = options.onEvent;
   const withSteps = options.withSteps ?? false;
-  // A cached state holds every metric: it is neither a start nor a snapshot of a filtered fold.
-  const cache = onEvent || only ? null : (options.cache ?? null);
+  const cache = onEvent ? null : (options.cache ?? null);
   let state = initialState();
   let lastSeq = -1;
   let startSeq = 0;
@@ -93,7 +95,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
     startSeq = from.lastSeq + 1;
     if (until !== undefined && state.iter - 1 === until) return { state, lastSeq, reached: true };
   } else if (cache) {
-    const snap = cache.nearest(runId, ranges, until);
+    const snap = cache.nearest(runId, ranges, until, only);
     if (snap) {
       state = snap.state;
       lastSeq = snap.seq;
@@ -149,7 +151,7 @@ export function replayRun(log: LogFile, runId: number, options: ReplayOptions = 
         lastSeq = seqs[i]!;
         const stepIter = stepIters[i]!;
         if (stepIter < 0) continue;
-        if (cache && cache.wants(stepIter + 1)) {
+        if (cache && only === null && cache.wants(stepIter + 1)) {
           produce();
           cache.offer(runId, lastSeq, state);
         }

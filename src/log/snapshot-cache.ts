@@ -94,12 +94,13 @@ export class SnapshotCache {
   }
 
   /**
-   * The latest cached state on the given timeline, taken after a step ≤ `untilIter`.
+   * The latest cached state on the given timeline, taken after a step ≤ `untilIter`; with
+   * `only`, holding only those metrics (what a filtered replay folds), read without the others.
    */
-  nearest(runId: number, ranges: readonly SeqRange[], untilIter?: number): Loaded | null {
+  nearest(runId: number, ranges: readonly SeqRange[], untilIter?: number, only?: ReadonlySet<string> | null): Loaded | null {
     if (this.#broken) return null;
     try {
-      return this.#nearest(runId, ranges, untilIter);
+      return this.#nearest(runId, ranges, untilIter, only ?? null);
     } catch {
       // The cache is never a reason for a read to fail: without it, the replay starts from the log.
       this.#broken = true;
@@ -107,7 +108,7 @@ export class SnapshotCache {
     }
   }
 
-  #nearest(runId: number, ranges: readonly SeqRange[], untilIter?: number): Loaded | null {
+  #nearest(runId: number, ranges: readonly SeqRange[], untilIter: number | undefined, only: ReadonlySet<string> | null): Loaded | null {
     const rows = this.#db
       .prepare('SELECT seq, iter FROM snapshots WHERE log_id = ? AND run_id = ? ORDER BY seq DESC')
       .raw()
@@ -115,7 +116,7 @@ export class SnapshotCache {
     for (const [seq, iter] of rows) {
       if (untilIter !== undefined && iter - 1 > untilIter) continue;
       if (!onTimeline(ranges, seq)) continue;
-      const loaded = this.#load(runId, seq);
+      const loaded = this.#load(runId, seq, only);
       if (loaded) {
         this.#nextBoundary = (Math.floor(loaded.state.iter / this.interval) + 1) * this.interval;
         return loaded;
@@ -180,13 +181,17 @@ export class SnapshotCache {
     this.#parent = { runId, seq, counts, steps: state.stepTimes.count };
   }
 
-  #load(runId: number, seq: number): Loaded | null {
+  #load(runId: number, seq: number, only: ReadonlySet<string> | null): Loaded | null {
     const snapshot = this.#db.prepare('SELECT parent_seq, header, info, crc FROM snapshots WHERE log_id = ? AND run_id = ? AND seq = ?');
     const top = snapshot.get(this.#logId, runId, seq) as { parent_seq: number | null; header: string; info: string; crc: number } | undefined;
     if (top === undefined || top.crc !== textChecksum(top.header, top.info)) return null;
     const header = JSON.parse(top.header, jsonReviver) as Header;
     const info = JSON.parse(top.info, jsonReviver) as RunInfoState;
-    const all = [...header.series.map((s) => ({ count: s.count, maxLength: header.maxLength })), { count: header.steps.count, maxLength: header.maxLength }];
+    // Series left out (`only`) need no blocks: zero of them are wanted.
+    const all = [
+      ...header.series.map((s) => ({ count: only === null || only.has(s.name) ? s.count : 0, maxLength: header.maxLength })),
+      { count: header.steps.count, maxLength: header.maxLength },
+    ];
     // The block ids the state needs: per series and block, the newest version along the chain.
     const wanted = all.map((s) => {
       const first = Math.floor((s.count - Math.min(s.count, s.maxLength)) / BLOCK);
@@ -224,6 +229,7 @@ export class SnapshotCache {
     let histories: HistoryBuffer[];
     try {
       histories = wanted.map((w, i) => {
+        if (only !== null && i < header.series.length && !only.has(header.series[i]!.name)) return HistoryBuffer.empty(); // left out below
         const blocks = w.ids.map((id) => {
           const row = rows.get(id!);
           if (row === undefined) throw new RangeError(`block ${id} is gone`);
@@ -238,15 +244,17 @@ export class SnapshotCache {
     } catch {
       return null; // a damaged or vanished block: fall back as for a broken chain
     }
-    const names = header.series.map((s) => s.name);
+    const kept = header.series.flatMap((s, i) => (only === null || only.has(s.name) ? [{ ...s, history: histories[i]! }] : []));
+    const names = kept.map((s) => s.name);
     const metrics: MetricsTable = {
       names,
-      hints: header.series.map((s) => s.hint),
-      histories: histories.slice(0, names.length),
+      hints: kept.map((s) => s.hint),
+      histories: kept.map((s) => s.history),
       index: new Map(names.map((n, i) => [n, i])),
     };
-    const state: StorageState = { iter: header.iter, maxLength: header.maxLength, metrics, stepTimes: histories[names.length]!, info };
-    this.#parent = { runId, seq, counts: metrics.histories.map((h) => h.count), steps: state.stepTimes.count };
+    const state: StorageState = { iter: header.iter, maxLength: header.maxLength, metrics, stepTimes: histories[header.series.length]!, info };
+    // A partial state is no parent: the next snapshot of this cache then stores all its blocks.
+    this.#parent = only === null ? { runId, seq, counts: metrics.histories.map((h) => h.count), steps: state.stepTimes.count } : null;
     return { seq, state };
   }
 

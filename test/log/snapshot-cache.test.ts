@@ -138,3 +138,37 @@ test('a run logging its metric every step stores each sample in the cache once, 
   assert.deepEqual(stored, [...whole.map(([b, n]) => [-1, b, n]), ...whole.map(([b, n]) => [0, b, n])]);
   assert.deepStrictEqual(view(cached), view(full));
 });
+
+test('a replay of a few metrics starts from the cache, loading only their series, and equals the same replay without it', async () => {
+  const path = join(tempDir(), 'few.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'few' });
+  for (let i = 0; i < 3 * BLOCK + 77; i++) {
+    w.scalar('loss', true, i, Math.cos(i));
+    w.scalar('lr', false, i, 0.1);
+    if (i >= BLOCK + 3) w.scalar('late', true, i, -i);
+    w.step(i, i);
+  }
+  await w.close();
+  const cache = SnapshotCache.open(log)!;
+  const snapshots = (): unknown[] => {
+    const db = new Database(`${path}.snapshots`, { readonly: true });
+    const iters = db.prepare('SELECT iter FROM snapshots ORDER BY seq').pluck().all();
+    db.close();
+    return iters;
+  };
+  // A filtered replay offers nothing: its state is not a snapshot.
+  replayRun(log, 1, { metrics: ['loss'], cache });
+  assert.deepEqual(snapshots(), []);
+  replayRun(log, 1, { cache });
+  assert.deepEqual(snapshots(), [BLOCK, 2 * BLOCK, 3 * BLOCK]);
+  for (const metrics of [['loss'], ['late', 'missing'], ['lr', 'loss']]) {
+    for (const untilIter of [BLOCK - 1, 2 * BLOCK + 5, undefined]) {
+      const expected = view(replayRun(log, 1, { metrics, untilIter }).state);
+      assert.deepStrictEqual(view(replayRun(log, 1, { metrics, untilIter, cache }).state), expected, `${metrics.join(',')} until ${untilIter}`);
+    }
+  }
+  assert.deepEqual(snapshots(), [BLOCK, 2 * BLOCK, 3 * BLOCK]);
+  cache.close();
+  log.close();
+});
