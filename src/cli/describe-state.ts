@@ -7,7 +7,10 @@ export function fmt(v: number): string {
   return Number.isFinite(v) ? formatG(v, 6) : String(v);
 }
 
-/** The storage state at iteration N, as JSON-friendly records (used by `show`). */
+/**
+ * The storage state at iteration N, as JSON-friendly records (used by `show`): iteration, status,
+ * the run's config and host as recorded when it started (null before), and each metric.
+ */
 export function describeState(state: StorageState, window = 20): Record<string, unknown> {
   const latest = latestOf(state);
   const smoothed = latestWithSmoothingHintOf(state, window);
@@ -28,7 +31,8 @@ export function describeState(state: StorageState, window = 20): Record<string, 
       globalAvg: h.globalAvg,
     };
   }
-  return { iter: state.iter, status: state.info.status, metrics };
+  const run = state.info.run;
+  return { iter: state.iter, status: state.info.status, config: run?.config ?? null, host: run?.host ?? null, metrics };
 }
 
 /** A tail line: the smoothed latest metrics, as a writer writing at `iter` writes them. */

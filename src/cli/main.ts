@@ -20,6 +20,8 @@ import { describeState, fmt } from './describe-state.js';
 import { NOT_YET, openRun, openRunWaiting, RUN_HELP } from './open-run.js';
 import { tail } from './tail-run.js';
 import { packageVersion } from './package-version.js';
+import { configDigest, flattenConfig, formatDigest, formatHost } from './run-info.js';
+import type { RunStartedData } from '../events/train-event.js';
 import type { CliIO } from './cli-io.js';
 
 /** `openRun` for `tail` without `--wait`: a log or run that is not there yet says `--wait` would wait. */
@@ -30,6 +32,19 @@ function openRunOrSayWait(path: string, ref: string | undefined): { log: LogFile
     if (e instanceof TrainledgerError && NOT_YET.has(e.code)) throw new TailNotReadyError(e);
     throw e;
   }
+}
+
+/** `show`'s lines on the run: its config whole (one key a line) and its host and code. */
+function describeRun(run: RunStartedData | null): string[] {
+  if (run === null) return [];
+  const config = flattenConfig(run.config ?? null);
+  const width = Math.max(0, ...config.map(([k]) => k.length));
+  const digest = configDigest(run.config);
+  return [
+    digest === null ? 'config: none recorded' : `config (${formatDigest(digest)}):`,
+    ...(digest === null ? [] : config.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)),
+    `host: ${formatHost(run.host)}`,
+  ];
 }
 
 /** Exit status a command sets without throwing (e.g. `diff` found a divergence). */
@@ -71,7 +86,7 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
           io.out(JSON.stringify(rows, null, 2));
           return;
         }
-        const table = new Table({ head: ['id', 'name', 'status', 'iterations', 'started', 'duration', 'last loss'], style: { head: [], border: [], compact: true } });
+        const table = new Table({ head: ['id', 'name', 'status', 'iterations', 'started', 'duration', 'last loss', 'config', 'host'], style: { head: [], border: [], compact: true } });
         for (const r of rows) {
           table.push([
             r.id,
@@ -81,6 +96,8 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
             r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace('T', ' ').slice(0, 19) : '-',
             r.seconds !== null ? formatTimedelta(r.seconds) : '-',
             r.lastLoss !== null ? fmt(r.lastLoss) : '-',
+            formatDigest(r.config),
+            r.host?.hostname ?? '-',
           ]);
         }
         io.out(table.toString());
@@ -141,7 +158,7 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
         for (const [name, s] of Object.entries(d.metrics)) {
           table.push([name, fmt(s.latest as number), s.iter as number, fmt(s.smoothed as number), fmt(s.median as number), fmt(s.avg as number), fmt(s.globalAvg as number), s.samples as number]);
         }
-        io.out(`run ${runId} after iteration ${state.iter - 1} (status ${state.info.status})\n${table.toString()}`);
+        io.out([`run ${runId} after iteration ${state.iter - 1} (status ${state.info.status})`, ...describeRun(state.info.run), table.toString()].join('\n'));
       } finally {
         log.close();
       }

@@ -1,6 +1,7 @@
 import type { LogFile } from '../log/log-file.js';
 import { decodeBatch } from '../log/batch-codec.js';
-import type { RunStartedData, TrainEvent } from '../events/train-event.js';
+import type { HostInfo, RunStartedData, TrainEvent } from '../events/train-event.js';
+import { configDigest, type ConfigDigest } from './run-info.js';
 
 /** One line of `trainledger runs`. */
 export interface RunSummary {
@@ -19,6 +20,10 @@ export interface RunSummary {
   readonly seconds: number | null;
   /** Median of total_loss over its samples in the last `window` iterations. */
   readonly lastLoss: number | null;
+  /** Its config (hyper-parameters) in brief: key count and hash (`show` prints it whole). */
+  readonly config: ConfigDigest | null;
+  /** Host, runtime and code versions recorded when it started. */
+  readonly host: HostInfo | null;
 }
 
 const TAIL_BATCHES = 64;
@@ -84,5 +89,7 @@ export function summarizeRun(log: LogFile, runId: number, window = 20, liveness:
     startedAt: started?.wallTime ?? run.createdAt,
     seconds: endTime !== undefined && started ? endTime - started.wallTime : null,
     lastLoss,
+    config: configDigest(started?.config),
+    host: started?.host ?? null,
   };
 }

@@ -40,6 +40,8 @@ export interface SmallRunOptions {
   readonly resume?: boolean;
   /** Milliseconds each step spins (for runs another reader follows). */
   readonly stepMs?: number;
+  /** The run's hyper-parameters (`TrainerOptions.config`). */
+  readonly config?: unknown;
 }
 
 /** A tiny real training run (one scalar weight) recorded in the log at `path`. */
@@ -49,7 +51,7 @@ export async function smallRun(path: string, o: SmallRunOptions): Promise<void> 
   function* data() {
     for (let i = 0; ; i++) yield i;
   }
-  const trainer = new SimpleTrainer<number>({ loss: (i) => w.sub(i % 5).square().mean() as tf.Scalar, variables: [w] }, data(), tf.train.sgd(0.05), { log: path, runName: o.name ?? 'small' });
+  const trainer = new SimpleTrainer<number>({ loss: (i) => w.sub(i % 5).square().mean() as tf.Scalar, variables: [w] }, data(), tf.train.sgd(0.05), { log: path, runName: o.name ?? 'small', config: o.config });
   trainer.register(
     new PeriodicWriter([new JSONWriter(o.json ?? join(path, '..', `${o.name ?? 'small'}-metrics.json`))], o.period ?? 5),
     new CallbackHook({
