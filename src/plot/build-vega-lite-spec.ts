@@ -109,7 +109,7 @@ function buildPanel(
     data: { values: [...rows] },
     encoding: {
       x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { tickCount: xTickCount } },
-      y: { field: 'value', type: 'quantitative', title: panel.yTitle ?? null, scale: { zero: false } },
+      y: { field: 'value', type: 'quantitative', title: yTitle(panel), scale: panel.yScale === 'log' ? { type: 'log' } : { zero: false } },
       color: {
         field: 'series',
         type: 'nominal',
@@ -164,14 +164,25 @@ function panelNonFinite(panel: MetricPanel): NonFiniteCounts {
   return { nan, posInf, negInf };
 }
 
+/** The y axis title; on a log scale it says so, and how many raw values ≤ 0 it cannot show. */
+function yTitle(panel: MetricPanel): string | null {
+  if (panel.yScale !== 'log') return panel.yTitle ?? null;
+  let hidden = 0;
+  for (const s of panel.series) hidden += s.nonPositive ?? s.points.filter(([iteration, value]) => Number.isFinite(iteration) && value <= 0 && value !== -Infinity).length;
+  const note = hidden > 0 ? `log scale; ${hidden} value${hidden === 1 ? '' : 's'} ≤ 0 not drawn` : 'log scale';
+  return panel.yTitle !== undefined ? `${panel.yTitle} (${note})` : note;
+}
+
 function panelRows(panel: MetricPanel): ChartRow[] {
   const rows: ChartRow[] = [];
   const counts = panelNonFinite(panel);
+  // A log axis has no place for values ≤ 0 (the title counts them).
+  const drawable = panel.yScale === 'log' ? (v: number) => v > 0 : () => true;
   for (const series of panel.series) {
     const hasSmoothed = series.smoothed !== undefined && series.smoothed.length > 0;
     // Without a smoothed line the raw line is the only one, so it is drawn solid.
-    pushFinite(rows, series.name, series.points, hasSmoothed ? 'faded' : 'solid');
-    if (hasSmoothed) pushFinite(rows, series.name, series.smoothed ?? [], 'solid');
+    pushFinite(rows, series.name, series.points, hasSmoothed ? 'faded' : 'solid', drawable);
+    if (hasSmoothed) pushFinite(rows, series.name, series.smoothed ?? [], 'solid', drawable);
     // A smoothed NaN only echoes raw ones, so only raw values are marked.
     for (const [iteration, value] of series.points) {
       if (!Number.isFinite(iteration) || Number.isFinite(value)) continue;
@@ -187,8 +198,9 @@ function pushFinite(
   series: string,
   points: ReadonlyArray<MetricPoint>,
   style: ChartRow['style'],
+  drawable: (value: number) => boolean,
 ): void {
-  const finite = points.filter(([iteration, value]) => Number.isFinite(iteration) && Number.isFinite(value));
+  const finite = points.filter(([iteration, value]) => Number.isFinite(iteration) && Number.isFinite(value) && drawable(value));
   const lone = finite.length === 1;
   for (const [iteration, value] of finite) rows.push({ series, iteration, value, style, lone });
 }

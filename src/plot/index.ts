@@ -5,4 +5,4 @@ export { countNonFinite, downsampleM4 } from './downsample.js';
 export { trailingMedian } from './trailing-median.js';
 export { ChartLibraryMissingError, ChartRenderError } from './errors.js';
 export { CHART_FONT_FAMILY, CHART_FONT_PACKAGE, chartFontOptions, type ChartFontOptions } from './chart-fonts.js';
-export { metricChart, POINTS_PER_PIXEL, type PlotMetricsOptions } from './metric-chart.js';
+export { metricChart, overlayChart, POINTS_PER_PIXEL, type ChartSource, type PlotMetricsOptions } from './metric-chart.js';

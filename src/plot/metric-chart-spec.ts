@@ -19,6 +19,8 @@ export interface MetricSeries {
    * a downsampled view (see `downsampleM4`) that keeps only some of them. Default: counted from `points`.
    */
   readonly nonFinite?: NonFiniteCounts;
+  /** How many finite values ≤ 0 `points` stands for (a log axis title counts them); default: counted from `points`. */
+  readonly nonPositive?: number;
 }
 
 /** One chart panel (for example "loss" or "accuracy") sharing a y axis. */
@@ -33,6 +35,11 @@ export interface MetricPanel {
    * line. Default "smoothed".
    */
   readonly smoothedLabel?: string;
+  /**
+   * `'log'` draws the y axis on a log scale: values ≤ 0 cannot sit on it, so they are left out
+   * of the lines and the axis title says how many raw ones were. Default `'linear'`.
+   */
+  readonly yScale?: 'linear' | 'log';
 }
 
 /** What to draw: panels stacked vertically, all with iteration on the x axis. */

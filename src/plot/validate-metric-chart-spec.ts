@@ -31,6 +31,9 @@ export function validateMetricChartSpec(spec: MetricChartSpec, format: MetricCha
     if (typeof panel?.title !== 'string') {
       throw new InvalidArgumentError(`${where}.title is ${describe(panel?.title)}; expected a string`);
     }
+    if (panel.yScale !== undefined && panel.yScale !== 'linear' && panel.yScale !== 'log') {
+      throw new InvalidArgumentError(`${where}.yScale is ${describe(panel.yScale)}; expected 'linear' or 'log'`);
+    }
     const seriesList: MetricPanel['series'] = panel.series;
     if (!Array.isArray(seriesList) || seriesList.length === 0) {
       throw new InvalidArgumentError(
@@ -53,6 +56,9 @@ export function validateMetricChartSpec(spec: MetricChartSpec, format: MetricCha
       checkPoints(`${at}.points`, series.points);
       if (series.smoothed !== undefined) checkPoints(`${at}.smoothed`, series.smoothed);
       if (series.nonFinite !== undefined) checkCounts(`${at}.nonFinite`, series.nonFinite);
+      if (series.nonPositive !== undefined && !(Number.isInteger(series.nonPositive) && series.nonPositive >= 0)) {
+        throw new InvalidArgumentError(`${at}.nonPositive is ${describe(series.nonPositive)}; expected a non-negative integer`);
+      }
     });
   });
 }
