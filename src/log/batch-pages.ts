@@ -2,6 +2,14 @@ import type Database from 'better-sqlite3';
 import { batchChecksum, verifyChecksum } from './row-checksum.js';
 import { LogCorruptError } from './errors.js';
 
+/** One row of the log: the events of one step, still encoded. */
+export interface StoredBatch {
+  readonly seq: number;
+  /** The iteration this batch's step event closes, or null for a batch without a step. */
+  readonly stepIter: number | null;
+  readonly body: Uint8Array;
+}
+
 /**
  * Consecutive batches of a run read in one go: their bodies back to back in `bytes`, and per
  * batch its seq, step iteration and where its body starts. Readers that decode in place
@@ -41,6 +49,8 @@ const subquery = (crc: string): string =>
 export class BatchPageReader {
   readonly #packed: Database.Statement | null;
   readonly #rows: Database.Statement;
+  /** Batches whose body holds given bytes (`holding`). */
+  readonly #holding: Database.Statement;
   readonly #path: string;
   /** Stored checksums of the page last read (-1: none stored, a row from before schema 3). */
   #crcs = new Float64Array(0);
@@ -58,6 +68,26 @@ export class BatchPageReader {
           .raw()
       : null;
     this.#rows = db.prepare(sub).raw();
+    this.#holding = db.prepare(`SELECT seq, step_iter, body, ${options.checksums ? 'crc' : 'NULL'} FROM batches WHERE run_id = ? AND instr(body, ?) > 0 ORDER BY seq`).raw();
+  }
+
+  /**
+   * The batches of a run whose body holds the UTF-8 bytes of `text` (a JSON event's type, say),
+   * found by SQLite's scan: the others never reach JavaScript. Each is checked as `read` checks.
+   *
+   * @example
+   * ```ts
+   * const cursors = reader.holding(runId, '"writer-cursor"');
+   * ```
+   */
+  holding(runId: number, text: string): StoredBatch[] {
+    const rows = this.#holding.all(runId, Buffer.from(text, 'utf8')) as [number, number | null, Uint8Array, number | null][];
+    return rows.map((row) => {
+      checkRowTypes(row, runId, this.#path);
+      const [seq, stepIter, body, crc] = row;
+      verifyChecksum(crc, batchChecksum(runId, seq, stepIter, body, 0, body.length), () => `run ${runId} batch seq ${seq}`, this.#path);
+      return { seq, stepIter, body };
+    });
   }
 
   /** Up to `limit` batches with `from <= seq <= to`, in seq order (an empty page at the end). */

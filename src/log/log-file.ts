@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { BatchPageReader, checkRowTypes, type BatchPage } from './batch-pages.js';
+import { BatchPageReader, checkRowTypes, type BatchPage, type StoredBatch } from './batch-pages.js';
 import { openLogDatabase, removePrivateCopy, wrapSqliteError } from './log-database.js';
 import { LogClosedError, LogCorruptError, UnknownRunError } from './errors.js';
 import { LogAppender } from './log-appender.js';
@@ -8,7 +8,7 @@ import { computeTimeline, type Rewind, type SeqRange } from './timeline.js';
 import { acquireLease, leaseIsLive, readLease } from './run-lease.js';
 import { batchChecksum, extentChecksum, nameChecksum, rewindChecksum, runChecksum, verifyChecksum } from './row-checksum.js';
 
-export type { BatchPage } from './batch-pages.js';
+export type { BatchPage, StoredBatch } from './batch-pages.js';
 
 /** A run as listed in the log. */
 export interface RunRecord {
@@ -16,14 +16,6 @@ export interface RunRecord {
   readonly name: string;
   /** Seconds since the epoch. */
   readonly createdAt: number;
-}
-
-/** One row of the log: the events of one step, still encoded. */
-export interface StoredBatch {
-  readonly seq: number;
-  /** The iteration this batch's step event closes, or null for a batch without a step. */
-  readonly stepIter: number | null;
-  readonly body: Uint8Array;
 }
 
 export interface LogOpenOptions {
@@ -205,6 +197,23 @@ export class LogFile {
     });
   }
 
+  #pages(): BatchPageReader {
+    return (this.#pageReader ??= this.#guard(() => new BatchPageReader(this.#live(), { checksums: this.#crc === 'crc', path: this.path })));
+  }
+
+  /**
+   * The batches of a run holding `text` (e.g. `'"writer-cursor"'`), in seq order: SQLite finds
+   * them, so a reader after a rare event does not decode every batch of a long run.
+   *
+   * @example
+   * ```ts
+   * for (const b of log.batchesHolding(1, '"writer-cursor"')) decodeBatch(b.body, names);
+   * ```
+   */
+  batchesHolding(runId: number, text: string): StoredBatch[] {
+    return this.#guard(() => this.#pages().holding(runId, text));
+  }
+
   /**
    * Batches of a run with `from <= seq <= to`, in order, read in pages.
    *
@@ -234,7 +243,7 @@ export class LogFile {
    * ```
    */
   *batchPages(runId: number, from = 0, to = Number.MAX_SAFE_INTEGER): Generator<BatchPage> {
-    const reader = (this.#pageReader ??= this.#guard(() => new BatchPageReader(this.#live(), { checksums: this.#crc === 'crc', path: this.path })));
+    const reader = this.#pages();
     let next = from;
     let limit = FIRST_PAGE;
     // Where the scan must get to, asked before it starts: a damaged b-tree page can end a range

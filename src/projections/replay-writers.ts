@@ -1,7 +1,7 @@
 import type { MetricWriter } from './metric-writer.js';
 import type { LogFile } from '../log/log-file.js';
 import { replayRun } from '../log/replay.js';
-import { visitRecords, type BatchVisitor } from '../log/batch-codec.js';
+import { visitBatch, visitRecords, type BatchVisitor } from '../log/batch-codec.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 
@@ -19,10 +19,16 @@ export interface ReplayWritersOptions {
   readonly recorded?: readonly string[];
 }
 
-/** Writer ids that have recorded write points in a run. */
+/**
+ * Writer ids that have recorded write points in a run.
+ *
+ * @example
+ * ```ts
+ * recordedWriterIds(log, 1); // ['json:runs/metrics.json']
+ * ```
+ */
 export function recordedWriterIds(log: LogFile, runId: number): string[] {
   const ids = new Set<string>();
-  // Only the JSON records matter: scalars and steps are walked over, and a page at a time is held.
   const visitor: BatchVisitor = {
     scalar() {},
     step() {},
@@ -30,10 +36,8 @@ export function recordedWriterIds(log: LogFile, runId: number): string[] {
       if (e.type === 'writer-cursor') ids.add(e.data.writer);
     },
   };
-  for (const page of log.batchPages(runId)) {
-    const view = new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
-    for (let i = 0; i < page.count; i++) visitRecords(page.bytes, view, page.offsets[i]!, page.offsets[i + 1]!, visitor);
-  }
+  // Only batches with a cursor are decoded: SQLite finds them by their bytes.
+  for (const b of log.batchesHolding(runId, '"writer-cursor"')) visitBatch(b.body, visitor);
   return [...ids];
 }
 
