@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { tf } from '../tf-setup.js';
 import { isLayersModel, isTensor, isVariable } from '../../src/backends/tfjs-objects.js';
 import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
+import { CheckpointStore } from '../../src/checkpoint/index.js';
+import { tempDir } from '../helpers.js';
 
 type Tfjs = typeof tf;
 
@@ -71,4 +73,19 @@ test("SimpleTrainer trains a LayersModel made by the user's own copy of tfjs", a
   assert.equal(trainer.variables?.length, 1);
   assert.ok(Math.abs((m.getWeights()[0]!.dataSync()[0] ?? 0) - 2) < 0.05, `weight ${m.getWeights()[0]!.dataSync()[0]}`);
   m.dispose();
+});
+
+test("CheckpointStore saves and restores a LayersModel made by the user's own copy of tfjs", async () => {
+  const make = (seed: number) =>
+    tf2.sequential({ layers: [tf2.layers.dense({ units: 3, inputShape: [4], kernelInitializer: tf2.initializers.glorotUniform({ seed }) })] });
+  const predict = (m: tf.LayersModel) => Array.from((m.predict(tf2.ones([1, 4])) as tf.Tensor).dataSync());
+  const store = new CheckpointStore(tempDir('trainledger-copy2-'));
+  const original = make(1);
+  const info = await store.save('c', { model: original, state: { iteration: 3 } });
+  const fresh = make(2);
+  assert.notDeepEqual(predict(fresh), predict(original));
+  await store.load('c', { model: fresh });
+  assert.deepEqual([info.model, predict(fresh)], ['layers-model', predict(original)]);
+  original.dispose();
+  fresh.dispose();
 });
