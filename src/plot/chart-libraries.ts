@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { ChartLibraryMissingError } from './errors.js';
 import { CHART_FONT_PACKAGE, FONT_FILES } from './chart-fonts.js';
 
@@ -9,12 +9,10 @@ export interface ChartModuleLoader {
   resolve(specifier: string): string;
 }
 
-const requireHere = createRequire(import.meta.url);
-
-/** The loader plotting uses unless given another: this module's own resolution. */
+/** The loader plotting uses unless given another: this module's own ESM resolution (loader hooks apply to both). */
 export const defaultChartLoader: ChartModuleLoader = {
   import: (specifier) => import(specifier),
-  resolve: (specifier) => requireHere.resolve(specifier),
+  resolve: (specifier) => fileURLToPath(import.meta.resolve(specifier)),
 };
 
 // The parts of the packages used, typed here: our .d.ts must not name packages a user may not have.
