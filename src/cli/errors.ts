@@ -147,6 +147,6 @@ export class PackageJsonError extends TrainledgerError {
 /** `tail` without `--wait` found no log, or not the run, yet: the message says `--wait` waits for it. */
 export class TailNotReadyError extends TrainledgerError {
   constructor(cause: TrainledgerError) {
-    super(cause.code, `${cause.message} (tail --wait waits for it to appear)`, { cause });
+    super(cause.code, `${cause.message}; tail --wait waits for it to appear`, { cause });
   }
 }
