@@ -1,7 +1,9 @@
 /**
  * One measured job of bench:scale, in its own process (so its peak RSS is its own):
- *   train DIR STEPS SCALARS   a trainer whose step puts SCALARS scalars, with the log and a
- *                             JSONWriter every 20 steps (as a real run), into DIR/run.sqlite
+ *   train DIR STEPS SCALARS [cache]
+ *                             a trainer whose step puts SCALARS scalars, with the log and a
+ *                             JSONWriter every 20 steps (as a real run), into DIR/run.sqlite;
+ *                             with `cache`, filling the snapshot cache as it goes
  *   wide DIR NAMES STEPS      a run that puts NAMES distinct metric names each step
  *   replay LOG                replayRun of run 1 (no cache)
  */
@@ -12,7 +14,7 @@ import { JSONWriter } from '../../src/writers/json-writer.js';
 import { LogFile } from '../../src/log/log-file.js';
 import { replayRun } from '../../src/log/replay.js';
 
-const [mode, a, b, c] = process.argv.slice(2);
+const [mode, a, b, c, d] = process.argv.slice(2);
 
 class PutOnly extends TrainerBase {
   constructor(
@@ -40,7 +42,7 @@ if (mode === 'train' || mode === 'wide') {
   const count = Number(b);
   const steps = wide ? Number(c) : Number(b);
   const names = Array.from({ length: wide ? count : Number(c) }, (_, k) => (wide ? `class_${k}/AP` : `loss_${k}`));
-  const t = new PutOnly({ log: join(dir, 'run.sqlite'), runName: mode }, names);
+  const t = new PutOnly({ log: join(dir, 'run.sqlite'), runName: mode, snapshotCache: d === 'cache' }, names);
   if (!wide) t.register(new PeriodicWriter([new JSONWriter(join(dir, 'live.json'))], 20));
   await t.train(0, steps);
 } else if (mode === 'replay') {
