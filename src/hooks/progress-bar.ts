@@ -77,6 +77,8 @@ export class ProgressBar extends HookBase {
         clearOnComplete: false,
         etaBuffer: 100,
         fps: 10,
+        // Forced on for a stream that is not a TTY: a frame a line, no control codes.
+        noTTYOutput: !this.#stream.isTTY,
       },
       cliProgress.Presets.shades_classic,
     );

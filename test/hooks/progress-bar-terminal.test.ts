@@ -95,3 +95,19 @@ test('when the stream is not a TTY the bar is off and nobody\'s write is wrapped
   w.dispose();
   assert.deepEqual([bar.enabled, seen], [false, [true, true, true]]);
 });
+
+test('forced on for a stream that is not a TTY, the bar writes a frame a line and no control codes', async () => {
+  const written: string[] = [];
+  const plain = new Writable({
+    write(c: Buffer, _e, cb) {
+      written.push(c.toString('utf8'));
+      cb();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  const { trainer, w } = simpleTrainer();
+  trainer.register(new ProgressBar({ stream: plain, enabled: true }));
+  await trainer.train(0, 5);
+  w.dispose();
+  const text = written.join('');
+  assert.deepEqual([/\x1b/.test(text), text.split('\n').filter((l) => BAR.test(l)).at(-1)?.replace(/\|.*$/, '')], [false, ` ${'█'.repeat(40)} 5/5 iter `]);
+});
