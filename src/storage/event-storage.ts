@@ -90,8 +90,8 @@ export class EventStorage {
   }
 
   /**
-   * Moves the iteration forward (detectron2's `storage.iter = n`), logged as `iter-set` so replay
-   * folds it. The current value records nothing; going back throws (a resume is how a run does).
+   * Moves the iteration forward (detectron2's `storage.iter = n`, for a loop of your own; a trainer keeps it
+   * by `step()`), logged as `iter-set` so replay folds it. The current value records nothing; going back throws.
    */
   set iter(value: number) {
     checkIter(value, 'storage.iter');

@@ -60,3 +60,31 @@ test('setting storage.iter back or to a non-iteration is a typed error naming th
   assert.throws(() => (s.iter = 1.5), (e: unknown) => e instanceof InvalidArgumentError && /storage\.iter .*got 1\.5/.test(e.message));
   assert.equal(s.iter, 4);
 });
+
+test('iter-set and media-cleared survive a log: replaying it gives the live state', async () => {
+  const { LogFile } = await import('../../src/log/log-file.js');
+  const { replayRun } = await import('../../src/log/replay.js');
+  const { join } = await import('node:path');
+  const { tempDir } = await import('../helpers.js');
+  const path = join(tempDir(), 'log.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  const s = new EventStorage({ sink: w });
+  s.putImage('img', PIXEL);
+  s.step(1);
+  s.iter = 5;
+  s.putScalar('loss', 0.5);
+  s.putHistogram('h', [1, 2], 2);
+  s.clearImages();
+  s.step(2);
+  await w.close();
+  log.close();
+  const ro = LogFile.open(path, { readonly: true });
+  const replayed = replayRun(ro, 1).state;
+  ro.close();
+  assert.equal(replayed.iter, 6);
+  assert.deepEqual(replayed.info.images, []);
+  assert.deepEqual(replayed.info.histograms.map((h) => [h.name, h.iter]), [['h', 5]]);
+  assert.deepEqual(replayed.metrics.histories[0]!.values(), [[0.5, 5]]);
+  assert.equal(s.iter, 6);
+});
