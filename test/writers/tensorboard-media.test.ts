@@ -77,3 +77,18 @@ test('written images and histograms leave the storage after each write point (lo
     assert.deepEqual(cleared.map((e) => e.data), [9, 19, 24].flatMap(() => [{ images: true, histograms: false }, { images: false, histograms: true }]), thread);
   }
 });
+
+test("a TensorBoard export of a run recorded with only a JSON writer (nothing cleared its media) writes each image and histogram once", async () => {
+  const { MediaTrainer } = await import('./media-run.js');
+  const { PeriodicWriter } = await import('../../src/hooks/periodic-writer.js');
+  const { JSONWriter } = await import('../../src/writers/json-writer.js');
+  const dir = tempDir();
+  const t = new MediaTrainer({ log: join(dir, 'log.sqlite'), runName: 'media' });
+  t.register(new PeriodicWriter([new JSONWriter(join(dir, 'metrics.json'))], 10));
+  await t.train(0, 25);
+  const r = await cli('replay', join(dir, 'log.sqlite'), '--tensorboard', join(dir, 'tb'));
+  assert.equal(r.code, 0, r.err);
+  const s = summaries(join(dir, 'tb', 'media', 'events.out.tfevents.trainledger'));
+  assert.deepEqual(s.flatMap(({ step, values }) => values.filter((v) => v.image).map(() => step)), [0, 3, 6, 9, 12, 15, 18, 21, 24]);
+  assert.deepEqual(s.flatMap(({ step, values }) => values.filter((v) => v.histogram).map(() => step)), [0, 4, 8, 12, 16, 20, 24]);
+});
