@@ -12,6 +12,7 @@ import json
 import math
 import struct
 import sys
+import zlib
 
 sys.path.insert(0, sys.argv[1])
 
@@ -30,10 +31,23 @@ def records(data):
 
 
 def png_header(encoded):
+    """The PNG's IHDR fields, its chunk types, whether every chunk's CRC-32 holds, and its pixels
+    inflated by Python's zlib (hex, filter bytes included); None if it is no PNG."""
     if encoded[:8] != b"\x89PNG\r\n\x1a\n" or encoded[12:16] != b"IHDR":
         return None
     width, height, depth, color_type = struct.unpack_from(">IIBB", encoded, 16)
-    return {"width": width, "height": height, "depth": depth, "colorType": color_type}
+    chunks, crcs_ok, idat, at = [], True, b"", 8
+    while at < len(encoded):
+        (length,) = struct.unpack_from(">I", encoded, at)
+        kind = encoded[at + 4:at + 8]
+        body = encoded[at + 8:at + 8 + length]
+        (crc,) = struct.unpack_from(">I", encoded, at + 8 + length)
+        crcs_ok = crcs_ok and zlib.crc32(kind + body) == crc
+        chunks.append(kind.decode("ascii"))
+        if kind == b"IDAT":
+            idat += body
+        at += 12 + length
+    return {"width": width, "height": height, "depth": depth, "colorType": color_type, "chunks": chunks, "crcsOk": crcs_ok, "raw": zlib.decompress(idat).hex()}
 
 
 def num(x):

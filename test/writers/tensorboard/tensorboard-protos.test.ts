@@ -35,7 +35,7 @@ interface DecodedValue {
   readonly kind: string | null;
   readonly plugin?: string;
   readonly simpleValue?: number | string;
-  readonly image?: { height: number; width: number; colorspace: number; png: { width: number; height: number; depth: number; colorType: number } | null };
+  readonly image?: { height: number; width: number; colorspace: number; png: { width: number; height: number; depth: number; colorType: number; chunks: string[]; crcsOk: boolean; raw: string } | null };
   readonly histo?: { min: number; max: number; num: number; sum: number; sumSquares: number; bucketLimit: number[]; bucket: number[] };
   readonly tensor?: { dtype: number; shape: number[] };
   readonly hparamsCanonical?: boolean;
@@ -79,7 +79,10 @@ test("TensorBoard's own protos parse our event file: scalars, PNG images, histog
 
   const images = values.filter((v) => v.kind === 'image');
   assert.deepEqual(images.map((v) => v.step), [0, 3, 6, 9, 12, 15, 18, 21, 24]);
-  assert.deepEqual(images[0]!.image, { height: 2, width: 3, colorspace: 3, png: { width: 3, height: 2, depth: 8, colorType: 2 } });
+  // The image put at 0: pixel k of 18 is 13k mod 256; two scanlines, each after its filter byte 0.
+  const px = Array.from({ length: 18 }, (_, k) => ((k * 13) % 256).toString(16).padStart(2, '0'));
+  const raw = `00${px.slice(0, 9).join('')}00${px.slice(9).join('')}`;
+  assert.deepEqual(images[0]!.image, { height: 2, width: 3, colorspace: 3, png: { width: 3, height: 2, depth: 8, colorType: 2, chunks: ['IHDR', 'IDAT', 'IEND'], crcsOk: true, raw } });
 
   const histos = values.filter((v) => v.kind === 'histo');
   assert.deepEqual(histos.map((v) => v.step), [0, 4, 8, 12, 16, 20, 24]);
