@@ -21,12 +21,17 @@ export {
   type TfEvent,
   type TfEventBase,
   type TfFileVersionEvent,
+  type TfHistogram,
+  type TfImage,
+  type TfPluginData,
   type TfOtherEvent,
   type TfSessionLogEvent,
   type TfSummaryEvent,
   type TfSummaryValue,
 } from './tf-event.js';
 export { decodeTfEvent, encodeTfEvent } from './tf-event-codec.js';
+export { encodePng } from './png.js';
+export { flattenHParams, hparamsSessionStart, HPARAMS_PLUGIN_NAME, HPARAMS_SESSION_START_TAG, type HParamValue } from './hparams.js';
 export {
   TF_RECORD_HEADER_SIZE,
   TF_RECORD_OVERHEAD,
