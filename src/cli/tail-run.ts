@@ -11,12 +11,13 @@ import type { CliIO } from './cli-io.js';
 const ENDED = new Set(['completed', 'failed', 'stopped']);
 
 /**
- * Replays the run to its end and says the line of its newest write point: the state a writer
- * saw there (just before its `writer-cursor`), labelled with that writer's iteration, so the line
- * is the one metrics.json got at that point, never the state of a step in between writes.
+ * Replays the run to its end with the lines of its write points: the state a writer saw there
+ * (just before its `writer-cursor`), labelled with that writer's iteration, so each line is the
+ * one metrics.json got at that point. `after` null: only the newest line; a number: every line of
+ * a write point past that iteration (those a resume wrote before tail noticed it).
  */
-function catchUp(log: LogFile, runId: number, window: number): { state: StorageState; lastSeq: number; line: string | null } {
-  let line: string | null = null;
+function replayLines(log: LogFile, runId: number, window: number, after: number | null): { state: StorageState; lastSeq: number; lines: string[] } {
+  let lines: string[] = [];
   // The first writer of a write point gives its line (as while following); the others' cursors
   // at the same point leave the metrics as they are.
   let pointIter = -1;
@@ -24,10 +25,12 @@ function catchUp(log: LogFile, runId: number, window: number): { state: StorageS
     onEvent: (before, e) => {
       if (e.type !== 'writer-cursor' || before.iter === pointIter) return;
       pointIter = before.iter;
-      line = lineFor(before, window, e.data.iter);
+      const line = lineFor(before, window, e.data.iter);
+      if (after === null) lines = [line];
+      else if (before.iter > after) lines.push(line);
     },
   });
-  return { state, lastSeq, line };
+  return { state, lastSeq, lines };
 }
 
 /**
@@ -36,9 +39,9 @@ function catchUp(log: LogFile, runId: number, window: number): { state: StorageS
  */
 export async function tail(log: LogFile, runId: number, interval: number, window: number, io: CliIO): Promise<number> {
   // Catch up through the timeline, then follow new batches as they commit.
-  let { state, lastSeq, line } = catchUp(log, runId, window);
+  let { state, lastSeq, lines } = replayLines(log, runId, window, null);
   let rewinds = log.rewinds(runId).length;
-  if (line !== null) io.out(line);
+  for (const line of lines) io.out(line);
   const names = (): string[] => log.names(runId);
   for (let writerGone = false; ; ) {
     if (ENDED.has(state.info.status)) {
@@ -54,10 +57,12 @@ export async function tail(log: LogFile, runId: number, interval: number, window
     writerGone = !log.isLive(runId);
     if (log.rewinds(runId).length !== rewinds) {
       // The run was resumed from a checkpoint: rebuild along the new timeline.
-      rewinds = log.rewinds(runId).length;
-      ({ state, lastSeq } = replayRun(log, runId));
-      const resume = state.info.resumes.at(-1);
-      io.out(`run ${runId} resumed${resume ? ` after iteration ${resume.iter}` : ''}`);
+      const all = log.rewinds(runId);
+      rewinds = all.length;
+      const resumedAfter = all.at(-1)!.toIter;
+      io.out(`run ${runId} resumed after iteration ${resumedAfter}`);
+      ({ state, lastSeq, lines } = replayLines(log, runId, window, resumedAfter));
+      for (const line of lines) io.out(line);
       continue;
     }
     const fresh = [...log.batches(runId, lastSeq + 1)];

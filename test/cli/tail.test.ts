@@ -11,6 +11,7 @@ import { SimpleTrainer } from '../../src/engine/simple-trainer.js';
 import { CallbackHook } from '../../src/hooks/callback-hook.js';
 import { PeriodicWriter } from '../../src/hooks/periodic-writer.js';
 import { JSONWriter } from '../../src/writers/json-writer.js';
+import { event } from '../../src/events/train-event.js';
 
 // A tail that never returns fails here instead of hanging the file.
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
@@ -139,4 +140,34 @@ test('tail without --wait on a log not there yet fails in one line saying --wait
   assert.deepEqual(t.err.split('\n'), [`tail: waiting for ${path} to be created (Ctrl-C to stop)`, `tail: waiting for run "later" in ${path} (Ctrl-C to stop)`]);
   const noRun = await cli('tail', path, '--run', 'nope');
   assert.deepEqual([noRun.code, /; tail --wait waits for it to appear$/.test(noRun.err)], [2, true]);
+});
+
+test('tail following a run that is resumed from an earlier iteration says so and goes on along the new timeline', async () => {
+  const path = join(tempDir(), 'resumed.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'r' });
+  const train = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      w.scalar('total_loss', true, i, 10 + i);
+      if ((i + 1) % 5 === 0) w.event(event('writer-cursor', { writer: 'json', iter: i }));
+      w.step(i, 1000 + i);
+    }
+    w.flushSync();
+  };
+  try {
+    train(0, 10);
+    const stepFour = log.lastBatches(1, 64).find((b) => b.stepIter === 4)!.seq;
+    const tailed = within(10_000, cli('tail', path, '--interval', '10', '--window', '1'));
+    await new Promise((r) => setTimeout(r, 100));
+    w.event(event('resumed', { iter: 4, toSeq: stepFour, wallTime: 2000 }));
+    train(5, 10);
+    w.event(event('run-completed', { iter: 10, wallTime: 3000 }));
+    w.commit();
+    w.flushSync();
+    const r = await tailed;
+    assert.deepEqual([r.code, r.out.split('\n')], [0, ['iter: 9  total_loss: 19', 'run 1 resumed after iteration 4', 'iter: 9  total_loss: 19', 'run 1 completed at iteration 10']]);
+  } finally {
+    await w.close();
+    log.close();
+  }
 });
