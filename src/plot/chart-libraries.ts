@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ChartLibraryMissingError } from './errors.js';
 import { CHART_FONT_PACKAGE, FONT_FILES } from './chart-fonts.js';
@@ -12,7 +13,9 @@ export interface ChartModuleLoader {
 /** The loader plotting uses unless given another: this module's own ESM resolution (loader hooks apply to both). */
 export const defaultChartLoader: ChartModuleLoader = {
   import: (specifier) => import(specifier),
-  resolve: (specifier) => fileURLToPath(import.meta.resolve(specifier)),
+  // import.meta.resolve is unflagged from Node 20.6; before, require's resolution finds the same file.
+  resolve: (specifier) =>
+    typeof import.meta.resolve === 'function' ? fileURLToPath(import.meta.resolve(specifier)) : createRequire(import.meta.url).resolve(specifier),
 };
 
 // The parts of the packages used, typed here: our .d.ts must not name packages a user may not have.
