@@ -316,5 +316,11 @@ try {
 } catch (e) {
   ring.setError((e as Error).message);
 }
-if (Atomics.load(ctrl, CTRL_ERROR) === 0) run(loaded, fillerClass);
+try {
+  if (Atomics.load(ctrl, CTRL_ERROR) === 0) run(loaded, fillerClass);
+} catch (e) {
+  // Said through the ring, not only as the worker's 'error' event: a training thread blocked on a
+  // full ring never turns its event loop to hear that event, and would wait for room forever.
+  ring.setError(`log commit thread crashed: ${(e as Error).message}`);
+}
 parentPort?.postMessage('closed');

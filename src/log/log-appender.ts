@@ -280,9 +280,7 @@ export class LogAppender implements EventSink {
   }
 
   #checkError(): void {
-    if (this.#thread.failed) {
-      throw new LogWriteError(`appending to the log failed: ${this.#producer.errorText()}; batches before seq ${this.committedSeq} are committed`);
-    }
+    if (this.#thread.failed) this.#thread.throwFailure();
   }
 
   /**
