@@ -59,6 +59,9 @@ export {
   type TriedCheckpoint,
 } from './engine/errors.js';
 export { localComm, type Comm } from './engine/comm.js';
+export { launch, type LaunchSpec, type LaunchOptions } from './parallel/launch.js';
+export { GroupComm } from './parallel/group-comm.js';
+export { CommAbortedError, CommMismatchError, CommTimeoutError, RankFailedError } from './parallel/errors.js';
 export { selectBackend, type BackendChoice, type BackendSelection } from './engine/backend.js';
 
 // Operators for reactive hooks
