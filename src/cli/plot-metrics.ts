@@ -58,7 +58,8 @@ export interface PlotCommandOptions {
 
 /**
  * A `plot` source: `LOG` or `LOG:RUN`. A path that exists is a log as a whole (so a log whose
- * name holds a colon still works); otherwise the part after the last colon names the run.
+ * name holds a colon still works); otherwise the part after the first colon that ends an
+ * existing path names the run (which may be `name:NAME` or `id:N`, as `--run` takes).
  *
  * @example
  * ```ts
@@ -67,8 +68,10 @@ export interface PlotCommandOptions {
  */
 export function parsePlotSource(arg: string, run: string | undefined): { readonly path: string; readonly run: string | undefined } {
   if (existsSync(arg)) return { path: arg, run };
-  const colon = arg.lastIndexOf(':');
-  if (colon > 0 && existsSync(arg.slice(0, colon))) return { path: arg.slice(0, colon), run: arg.slice(colon + 1) };
+  // The first colon after which a log exists: the run may hold colons too (`name:1`, `id:3`).
+  for (let colon = arg.indexOf(':'); colon > 0; colon = arg.indexOf(':', colon + 1)) {
+    if (existsSync(arg.slice(0, colon))) return { path: arg.slice(0, colon), run: arg.slice(colon + 1) };
+  }
   return { path: arg, run };
 }
 

@@ -21,6 +21,7 @@ before(async () => {
 
 test('LOG:RUN names a run of a log; a path that exists is a log as a whole, colon and all', () => {
   assert.deepEqual(parsePlotSource(`${a}:slow`, undefined), { path: a, run: 'slow' });
+  assert.deepEqual(parsePlotSource(`${a}:name:slow`, undefined), { path: a, run: 'name:slow' });
   assert.deepEqual(parsePlotSource(a, 'fast'), { path: a, run: 'fast' });
   const colonLog = join(dir, 'x:1');
   writeFileSync(colonLog, '');
@@ -30,7 +31,7 @@ test('LOG:RUN names a run of a log; a path that exists is a log as a whole, colo
 
 test('plot overlays runs of one log and of several, naming each line by run, or log:run when names repeat', async () => {
   const out = join(dir, 'overlay.svg');
-  const r = await cli('plot', `${a}:fast`, `${a}:slow`, `${b}:fast`, '--metric', 'total_loss', '--out', out);
+  const r = await cli('plot', `${a}:fast`, `${a}:name:slow`, `${b}:fast`, '--metric', 'total_loss', '--out', out);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, `wrote ${out}`);
   const texts = svgTexts(out);
