@@ -16,6 +16,8 @@ export interface Comm {
   reduceDict(values: Readonly<Record<string, number>>): Record<string, number>;
   /** Sum (or mean) over ranks of `data`, in place, the same bits on every rank. */
   allReduce(data: Float32Array, op?: 'sum' | 'mean'): Float32Array;
+  /** Rank `root`'s `data`, copied into every rank's `data` (same length on every rank). */
+  broadcast(data: Float32Array, root?: number): Float32Array;
   /** Waits until every rank has called it. */
   synchronize(): void;
 }
@@ -36,5 +38,6 @@ export const localComm: Comm = Object.freeze({
   allGather: <T>(value: T): T[] => [value],
   reduceDict: (values: Readonly<Record<string, number>>): Record<string, number> => Object.fromEntries(Object.keys(values).sort().map((k) => [k, values[k]!])),
   allReduce: (data: Float32Array): Float32Array => data,
+  broadcast: (data: Float32Array): Float32Array => data,
   synchronize: () => {},
 });

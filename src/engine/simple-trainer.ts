@@ -6,6 +6,7 @@ import { LossMetrics } from './loss-metrics.js';
 import { resumeOrLoad, type ResumeOrLoadOptions } from './resume-or-load.js';
 import type { TrainerStateDict } from './state-dict.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
+import { allReduceGradients, broadcastVariables, trainableVariables } from './data-parallel.js';
 import { isLayersModel, isTensor } from '../backends/tfjs-objects.js';
 import type { CheckpointModel } from '../checkpoint/index.js';
 
@@ -191,7 +192,8 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
     this.#badIter?.dispose();
     this.#badIter = fwd.badIter;
     this.#dropGrads();
-    this.grads = fwd.grads;
+    // Data-parallel: hooks and the optimizer see the mean over replicas, as under DDP.
+    this.grads = this.comm.worldSize > 1 ? allReduceGradients(this.comm, fwd.grads, this.#variables?.map((v) => v.name)) : fwd.grads;
     const after = this.afterBackward(null);
     if (after) {
       return after.then(
@@ -230,6 +232,7 @@ export class SimpleTrainer<B = unknown> extends TrainerBase {
    * ```
    */
   override async train(startIter: number, maxIter: number): Promise<void> {
+    if (this.comm.worldSize > 1) broadcastVariables(this.comm, this.#variables ?? trainableVariables());
     try {
       await super.train(startIter, maxIter);
     } catch (e) {

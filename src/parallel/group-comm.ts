@@ -76,6 +76,26 @@ export class GroupComm implements Comm {
     return data;
   }
 
+  /** Rank `root`'s `data`, copied into every rank's `data`, in place; every rank gives the same length. */
+  broadcast(data: Float32Array, root = 0): Float32Array {
+    const g = this.#group;
+    const per = g.slotBytes / 4;
+    for (let start = 0; start < data.length || start === 0; start += per) {
+      const chunk = data.subarray(start, Math.min(data.length, start + per));
+      if (this.rank === root) g.floats(root).set(chunk);
+      g.setLength(this.rank, chunk.length);
+      g.barrier('broadcast');
+      if (g.length(root) !== chunk.length) {
+        g.abort();
+        throw new CommMismatchError(`broadcast: rank ${root} sent ${start + g.length(root)} values where rank ${this.rank} expected ${start + chunk.length}`);
+      }
+      if (this.rank !== root) chunk.set(g.floats(root).subarray(0, chunk.length));
+      g.barrier('broadcast');
+      if (data.length === 0) break;
+    }
+    return data;
+  }
+
   /** Every rank's `value` (JSON-serializable), in rank order, on every rank. */
   allGather<T>(value: T): T[] {
     return this.#exchange(value, true, 'allGather');

@@ -40,3 +40,42 @@ export function mismatchedLengths(_args: unknown, comm: GroupComm): void {
 export function rankOneLeaves(_args: unknown, comm: GroupComm): void {
   if (comm.rank !== 1) comm.synchronize();
 }
+
+/**
+ * A linear regression replica: rank-dependent initial weights (broadcast makes them rank 0's)
+ * and its own half of every global batch; `steps` steps of Adam. Rank 0 logs to `log` when
+ * given. Returns every rank's final weights (from rank 0: all of them, in rank order).
+ */
+export async function trainReplica(args: { steps: number; worldSize: number; log: string | null; globalBatch: number }, comm: GroupComm): Promise<unknown> {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const { SimpleTrainer } = await import('../../src/engine/simple-trainer.js');
+  // Unnamed: tfjs numbers them, so replicas' names differ; the trainer orders by its list.
+  const w = tf.variable(tf.fill([3, 1], 0.1 * (comm.rank + 1)));
+  const b = tf.variable(tf.scalar(-comm.rank));
+  const per = args.globalBatch / args.worldSize;
+  const batches = {
+    *[Symbol.iterator]() {
+      for (let step = 0; ; step++) {
+        // The global batch of this step is the same for every world size; this rank takes its slice.
+        const rows = Array.from({ length: per }, (_, k) => globalRow(step, comm.rank * per + k));
+        yield { xs: tf.tensor2d(rows.map((r) => r.x)), ys: tf.tensor2d(rows.map((r) => [r.y])) };
+      }
+    },
+  };
+  const trainer = new SimpleTrainer(
+    { loss: (batch: { xs: import('@tensorflow/tfjs').Tensor; ys: import('@tensorflow/tfjs').Tensor }) => tf.losses.meanSquaredError(batch.ys, batch.xs.matMul(w).add(b)) as import('@tensorflow/tfjs').Scalar, variables: [w, b] },
+    batches,
+    tf.train.adam(0.05),
+    { comm, log: comm.rank === 0 ? args.log : null, runName: 'dp' },
+  );
+  await trainer.train(0, args.steps);
+  const weights = [...w.dataSync(), ...b.dataSync()];
+  return comm.allGather(weights);
+}
+
+/** Row `k` of global batch `step`: x in [-1, 1)³, y = x·(1, -2, 0.5) + 0.3 + noise. */
+export function globalRow(step: number, k: number): { x: number[]; y: number } {
+  const x = [0, 1, 2].map((j) => Math.sin(step * 12.9898 + k * 78.233 + j * 37.719) * 0.999);
+  return { x, y: x[0]! - 2 * x[1]! + 0.5 * x[2]! + 0.3 + 0.01 * Math.cos(step * 3.1 + k) };
+}
