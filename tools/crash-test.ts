@@ -119,7 +119,7 @@ function integrity(path: string): string {
 function withoutTiming(path: string): string[] {
   return readFileSync(path, 'utf8').trim().split('\n').map((l) => {
     const o = JSON.parse(l.replace(/NaN|-?Infinity/g, '"$&"')) as Record<string, unknown>;
-    for (const k of ['time', 'data_time', 'eta_seconds']) delete o[k];
+    for (const k of ['time', 'data_time', 'rank_data_time', 'eta_seconds']) delete o[k];
     return JSON.stringify(o);
   });
 }

@@ -424,7 +424,7 @@ function withoutTiming(text: string): string[] {
     .filter((l) => l.length > 0)
     .map((l) => {
       const o = JSON.parse(l.replace(/NaN|-?Infinity/g, '"$&"')) as Record<string, unknown>;
-      for (const k of ['time', 'data_time', 'eta_seconds']) delete o[k];
+      for (const k of ['time', 'data_time', 'rank_data_time', 'eta_seconds']) delete o[k];
       return JSON.stringify(o);
     });
 }

@@ -5,7 +5,7 @@ import { replayRun } from '../log/replay.js';
 import type { StorageState } from '../storage/storage-state.js';
 
 /** Metrics `diff` leaves out unless asked (they differ between any two runs). */
-export const TIMING = /^(time|data_time|eta_seconds|memory\/)/;
+export const TIMING = /^(time|data_time|rank_data_time|eta_seconds|memory\/)/;
 
 export interface DiffResult {
   readonly first: { readonly iter: number; readonly name: string; readonly a: number; readonly b: number } | null;

@@ -216,29 +216,18 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
 
   program
     .command('plot')
-    .description('curves of metrics, raw and smoothed, to SVG or PNG')
-    .argument('<log>', 'log file')
+    .description('curves of metrics, raw and smoothed, to SVG or PNG; several logs or runs are overlaid')
+    .argument('<logs...>', 'log files, each LOG or LOG:RUN (RUN an id or name; otherwise --run, else the last run)')
     .requiredOption('--metric <names...>', 'metrics to plot (one panel each)')
     .requiredOption('--out <file>', 'output .svg or .png (replaces only a chart plot wrote before, unless --force)')
     .option('--run <run>', RUN_HELP)
     .option('--window <n>', 'smoothing window', parseIntArg('--window', 1), 20)
+    .option('--log-scale', 'log y axis (values <= 0 are left out, and the axis title says how many)')
     .option('--force', 'replace an existing --out file that plot did not write (never the log or its files)')
-    .action(async (path: string, o: { metric: string[]; out: string; run?: string; window: number; force?: boolean }) => {
-      if (!/\.(svg|png)$/.test(o.out)) throw new TrainledgerError('ERR_INVALID_ARGUMENT', `--out must end in .svg or .png, got ${JSON.stringify(o.out)}`);
-      const { log, runId } = openRun(path, o.run);
-      try {
-        writingTo(o.out, () => checkExportTarget('--out', 'Plot', o.out, new LogFiles(path), o.force ?? false));
-        checkNames('--metric', o.metric, log.names(runId), runId, path);
-        // Only the plotted metrics are folded: a long, wide run's other series cost a walk, not memory.
-        const { state } = replayRun(log, runId, { metrics: o.metric });
-        checkMetrics('--metric', o.metric, state, runId, path);
-        // Loaded here: vega and resvg cost every other command their load time.
-        const { plotMetrics } = await import('./plot-metrics.js');
-        const file = await plotMetrics(state, o.metric.map((m) => [m]), o.out, o.window);
-        io.out(`wrote ${file}`);
-      } finally {
-        log.close();
-      }
+    .action(async (paths: string[], o: { metric: string[]; out: string; run?: string; window: number; force?: boolean; logScale?: boolean }) => {
+      // vega and resvg are loaded only when the chart is drawn (optional packages).
+      const { plotCommand } = await import('./plot-metrics.js');
+      await plotCommand(paths, o, io);
     });
 
   return program;

@@ -47,6 +47,7 @@ function withoutTiming(path: string): string[] {
     const o = JSON.parse(l.replace(/NaN|-?Infinity/g, '"$&"')) as Record<string, unknown>;
     delete o.time;
     delete o.data_time;
+    delete o.rank_data_time;
     delete o.eta_seconds;
     return JSON.stringify(o);
   });
