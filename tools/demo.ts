@@ -5,7 +5,6 @@
  *
  *   npm run demo [-- --steps 1500 --backend auto --model mlp]
  */
-import { TrainledgerError } from '../src/errors/trainledger-error.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -13,14 +12,16 @@ import { runMnistDemo } from '../src/demo/run-mnist-demo.js';
 import { exportRun } from '../src/cli/export-run.js';
 import { plotMetrics } from '../src/cli/plot-metrics.js';
 import { parseChoice, parseIntArg, parseNonNegativeNumber } from '../src/cli/arguments.js';
+import { cliErrorLine } from '../src/cli/errors.js';
 import { LogFile } from '../src/log/log-file.js';
 import type { BackendChoice } from '../src/engine/backend.js';
 import type { DemoModelKind } from '../src/demo/mnist-model.js';
 import { demoVerdict, FULL_DEMO_STEPS, trainedFrom, trainingLine } from './demo-report.js';
 
-// A refusal of ours (a bad option, an --out the demo did not make) is one line, not a stack trace.
+// Whatever stops the demo (a bad option, an --out the demo did not make, a file it cannot write)
+// is one line, as the CLI prints it, not a stack trace.
 process.on('uncaughtException', (e) => {
-  process.stderr.write(`demo: ${e instanceof TrainledgerError ? e.message : String((e as Error)?.stack ?? e)}\n`);
+  process.stderr.write(`${cliErrorLine(e).line.replace(/^trainledger: /, 'demo: ')}\n`);
   process.exit(2);
 });
 
@@ -39,7 +40,7 @@ try {
   program.parse();
 } catch (e) {
   // Commander printed its own one-line message (or the help, exit 0).
-  process.exit(e instanceof CommanderError ? (e.exitCode === 0 ? 0 : 2) : (process.stderr.write(`demo: ${(e as Error).message}\n`), 2));
+  process.exit(e instanceof CommanderError ? (e.exitCode === 0 ? 0 : 2) : (process.stderr.write(`${cliErrorLine(e).line.replace(/^trainledger: /, 'demo: ')}\n`), 2));
 }
 const opts = program.opts<{ steps: number; batchSize: number; lr: number; evalPeriod: number; backend: BackendChoice; model: DemoModelKind | 'auto'; seed: number; out: string; resume?: boolean }>();
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { initialState, type StorageState } from '../../src/storage/storage-state.js';
 import type { RunStartedData } from '../../src/events/train-event.js';
 import { demoVerdict, trainedFrom, trainingLine, type DemoFacts } from '../../tools/demo-report.js';
@@ -80,6 +81,15 @@ test('npm run demo with a short --steps exits 0; --resume of the finished run sa
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /^run 1 "demo" was already complete at step 12; nothing to train\. /m);
   assert.doesNotMatch(again.stdout, /trained \d+ steps/);
+});
+
+test('an --out the demo cannot write under is one line and exit 2, not a stack trace', () => {
+  const file = join(tempDir(), 'a-file');
+  writeFileSync(file, '');
+  const r = demo('--steps', '5', '--backend', 'cpu', '--model', 'mlp', '--out', file);
+  assert.equal(r.status, 2);
+  // One line naming a path under the file and the cause (which call fails first is the demo's business).
+  assert.match(r.stderr, /^demo: cannot \w+ \S*a-file\S*: a parent is not a directory \(ENOTDIR\)\n$/);
 });
 
 test('the demo refuses a bad option with one line and exit 2, before loading anything', () => {
