@@ -10,6 +10,7 @@ import { renderMetricChart } from '../plot/render-metric-chart.js';
 import type { ChartModuleLoader } from '../plot/chart-libraries.js';
 import type { MetricChartSpec } from '../plot/metric-chart-spec.js';
 import { replayRun } from '../log/replay.js';
+import { SnapshotCache } from '../log/snapshot-cache.js';
 import type { StorageState } from '../storage/storage-state.js';
 import { InvalidArgumentError } from '../errors/trainledger-error.js';
 import { startReplacement } from '../writers/keep-lines.js';
@@ -90,8 +91,15 @@ export async function plotCommand(sources: readonly string[], o: PlotCommandOpti
     try {
       writingTo(o.out, () => checkExportTarget('--out', 'Plot', o.out, new LogFiles(source.path), o.force ?? false));
       checkNames('--metric', o.metric, log.names(runId), runId, source.path);
-      // Only the plotted metrics are folded: a long, wide run's other series cost a walk, not memory.
-      const { state } = replayRun(log, runId, { metrics: [...o.metric] });
+      // Only the plotted metrics are folded (a long, wide run's other series cost a walk, not
+      // memory), from the nearest snapshot when the cache has one (`show` or the run filled it).
+      const cache = SnapshotCache.open(log);
+      let state: StorageState;
+      try {
+        ({ state } = replayRun(log, runId, { metrics: [...o.metric], cache }));
+      } finally {
+        cache?.close();
+      }
       checkMetrics('--metric', o.metric, state, runId, source.path);
       loaded.push({ path: source.path, name: state.info.run?.name ?? `run ${runId}`, state });
     } finally {

@@ -60,3 +60,29 @@ test('without the charting packages, plot prints the npm install line as a one-l
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr, 'trainledger: plotting needs the optional packages vega, vega-lite, @resvg/resvg-js and @expo-google-fonts/inter, and vega, vega-lite, @resvg/resvg-js, @expo-google-fonts/inter are not installed: npm install vega vega-lite @resvg/resvg-js @expo-google-fonts/inter\n');
 });
+
+test('plot draws the same chart from the snapshot cache as from the log alone', async () => {
+  const { LogFile } = await import('../../src/log/log-file.js');
+  const { BLOCK } = await import('../../src/log/snapshot-blocks.js');
+  const path = join(tempDir(), 'long.sqlite');
+  const log = LogFile.open(path);
+  const w = log.createRun({ name: 'long' });
+  for (let i = 0; i < 2 * BLOCK + 10; i++) {
+    w.scalar('total_loss', true, i, Math.fround(1 / (1 + i) + 0.01 * Math.sin(i)));
+    w.scalar('lr', false, i, 0.1);
+    w.step(i, 1_700_000_000 + i);
+  }
+  await w.close();
+  log.close();
+  const before = join(dir, 'before-cache.svg');
+  const after = join(dir, 'after-cache.svg');
+  assert.equal((await cli('plot', path, '--metric', 'total_loss', '--out', before)).code, 0);
+  // show fills the cache; plot then starts from its last snapshot, reading only total_loss's blocks.
+  assert.equal((await cli('show', path)).code, 0);
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(`${path}.snapshots`, { readonly: true });
+  assert.deepEqual(db.prepare('SELECT iter FROM snapshots ORDER BY seq').pluck().all(), [BLOCK, 2 * BLOCK]);
+  db.close();
+  assert.equal((await cli('plot', path, '--metric', 'total_loss', '--out', after)).code, 0);
+  assert.equal(readFileSync(after, 'utf8'), readFileSync(before, 'utf8'));
+});
