@@ -111,3 +111,20 @@ test('forced on for a stream that is not a TTY, the bar writes a frame a line an
   const text = written.join('');
   assert.deepEqual([/\x1b/.test(text), text.split('\n').filter((l) => BAR.test(l)).at(-1)?.replace(/\|.*$/, '')], [false, ` ${'█'.repeat(40)} 5/5 iter `]);
 });
+
+test('a shared stream that is not a TTY (stdout redirected to a file or pipe) is left alone while the bar is shown', () => {
+  const { err, written } = fakeTerminal();
+  const piped: string[] = [];
+  const file = new Writable({
+    write(c: Buffer, _e, cb) {
+      piped.push(c.toString('utf8'));
+      cb();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  const lines = new TerminalLines(err, [file, err]);
+  lines.install(() => void lines.statusStream.write('\r[bar]\x1b[0K'));
+  const wrapped = Object.hasOwn(file, 'write');
+  file.write('to the file\n');
+  lines.uninstall();
+  assert.deepEqual([wrapped, piped, written], [false, ['to the file\n'], []]);
+});
