@@ -255,6 +255,21 @@ export class HistoryBuffer {
   }
 
   /**
+   * `columns(n)` copied into the start of `values` and `iters` (each at least `n` long), for a
+   * reader that reads a few samples often (a writer) and reuses its arrays.
+   * @example
+   * ```ts
+   * const values = new Float64Array(64), iters = new Uint32Array(64);
+   * h.columnsInto(20, values, iters); // the newest 20 samples in values[0..20)
+   * ```
+   */
+  columnsInto(n: number, values: Float64Array, iters: Uint32Array): void {
+    const fits = n >= 0 && n <= this.length && n <= values.length && n <= iters.length;
+    if (!fits) throw new RangeError(`columnsInto: ${n} samples asked of a history of ${this.length}, into arrays of ${values.length}/${iters.length}`);
+    copyNewest(this.#chunks, this.#base, this.#end, n, values, iters);
+  }
+
+  /**
    * A history holding the given samples, as if appended one by one (used to load snapshots).
    *
    * @example

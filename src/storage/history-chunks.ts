@@ -128,8 +128,18 @@ export function copyNewest(chunks: readonly Chunk[], base: number, end: number, 
     const slot = off % CHUNK;
     const m = Math.min(c.lo + c.cap - slot, n - i);
     const from = slot + c.shift;
-    values.set(c.values.subarray(from, from + m), i);
-    if (iters !== null) iters.set(c.iters.subarray(from, from + m), i);
+    if (m <= 64) {
+      // A few samples (a writer's every-20-steps read): a loop, not two views and two sets.
+      const cv = c.values;
+      for (let k = 0; k < m; k++) values[i + k] = cv[from + k]!;
+      if (iters !== null) {
+        const ci = c.iters;
+        for (let k = 0; k < m; k++) iters[i + k] = ci[from + k]!;
+      }
+    } else {
+      values.set(c.values.subarray(from, from + m), i);
+      if (iters !== null) iters.set(c.iters.subarray(from, from + m), i);
+    }
     i += m;
     abs += m;
   }

@@ -30,6 +30,8 @@ export class CSVWriter implements MetricWriter {
   #fd: number | null = null;
   #written = new Map<string, number>();
   #lastIter = -1;
+  /** Arrays a write copies each metric's new samples into, reused from write to write. */
+  readonly #columns: Array<{ values: Float64Array; iters: Uint32Array }> = [];
 
   constructor(path: string, options: { readonly id?: string } = {}) {
     this.path = path;
@@ -59,8 +61,9 @@ export class CSVWriter implements MetricWriter {
       const done = this.#written.get(name) ?? 0;
       const fresh = Math.min(h.count - done, h.length);
       if (fresh <= 0) continue;
-      const { values, iters } = h.columns(fresh);
-      parts.push(inIterationOrder({ field: this.#fields[i]!, values, iters, at: 0 }));
+      const { values, iters } = this.#scratch(parts.length, fresh);
+      h.columnsInto(fresh, values, iters);
+      parts.push(inIterationOrder({ field: this.#fields[i]!, values: values.subarray(0, fresh), iters: iters.subarray(0, fresh), at: 0 }));
       rows += fresh;
       this.#written.set(name, h.count);
     }
@@ -70,6 +73,18 @@ export class CSVWriter implements MetricWriter {
     const { text, last } = inLockstep(parts) ? lockstepRows(parts, clock) : mergedRows(parts, clock);
     writeSync(this.#open(), text);
     this.#lastIter = Math.max(this.#lastIter, last);
+  }
+
+  /** The `k`-th part's arrays, holding at least `n` samples (kept only while small). */
+  #scratch(k: number, n: number): { values: Float64Array; iters: Uint32Array } {
+    if (n > 4096) return { values: new Float64Array(n), iters: new Uint32Array(n) };
+    let s = this.#columns[k];
+    if (s === undefined || s.values.length < n) {
+      const size = 2 ** Math.ceil(Math.log2(Math.max(n, 32)));
+      s = { values: new Float64Array(size), iters: new Uint32Array(size) };
+      this.#columns[k] = s;
+    }
+    return s;
   }
 
   /** Metric positions in name order, cached per metric table (names only grow, as a new array). */

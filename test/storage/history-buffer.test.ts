@@ -327,3 +327,19 @@ test('fromBlocks of any retained window, split into blocks as a snapshot stores 
     { numRuns: 40 },
   );
 });
+
+test('columnsInto copies the newest n samples into the start of the given arrays, as columns(n) returns them, and refuses arrays too short', () => {
+  let h = HistoryBuffer.empty(50);
+  for (let i = 0; i < 300; i++) h = h.append(i * 0.5, i * 3);
+  for (const n of [0, 1, 20, 50]) {
+    const values = new Float64Array(64).fill(-1);
+    const iters = new Uint32Array(64).fill(7);
+    h.columnsInto(n, values, iters);
+    const want = h.columns(n);
+    assert.deepEqual(Array.from(values.subarray(0, n)), Array.from(want.values));
+    assert.deepEqual(Array.from(iters.subarray(0, n)), Array.from(want.iters));
+    assert.deepEqual(Array.from(values.subarray(n)), new Array(64 - n).fill(-1));
+  }
+  assert.throws(() => h.columnsInto(51, new Float64Array(64), new Uint32Array(64)), /51 samples asked of a history of 50/);
+  assert.throws(() => h.columnsInto(20, new Float64Array(10), new Uint32Array(64)), RangeError);
+});

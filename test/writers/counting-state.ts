@@ -26,6 +26,8 @@ function samplesRead(h: HistoryBuffer, method: string, args: readonly unknown[],
       return h.length;
     case 'columns':
       return args[0] === undefined ? h.length : n(args[0]);
+    case 'columnsInto':
+      return n(args[0]);
     default:
       throw new Error(`counted: a writer called HistoryBuffer.${method}, which this count does not know`);
   }
