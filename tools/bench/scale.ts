@@ -83,11 +83,13 @@ for (const steps of SIZES) {
   row['replay --json'] = cli('replay --json', 'replay', log, '--json', join(run, 'out.json'));
   row['replay --csv'] = cli('replay --csv', 'replay', log, '--csv', join(run, 'out.csv'));
   row['replay --tensorboard'] = cli('replay --tensorboard', 'replay', log, '--tensorboard', join(run, 'tb'));
+  // Before anything has built the snapshot cache: plot then walks the whole log.
+  row['plot (cold: no cache yet)'] = cli('plot cold', 'plot', log, '--metric', 'loss_0', '--out', join(run, 'cold.svg'));
   row['show (cold)'] = cli('show cold', 'show', log);
   row['snapshot cache / log'] = sizeOf(`${log}.snapshots`) / sizeOf(log);
   row['show (warm)'] = cli('show warm', 'show', log);
   row['diff (itself)'] = cli('diff', 'diff', log, log);
-  row['plot (one metric)'] = cli('plot', 'plot', log, '--metric', 'loss_0', '--out', join(run, 'p.svg'));
+  row['plot (one metric)'] = cli('plot (cache built by show)', 'plot', log, '--metric', 'loss_0', '--out', join(run, 'p.svg'));
   rmSync(run, { recursive: true, force: true });
   // The same run, filling the snapshot cache as it trains: what that costs, and the first show.
   const filled = mkdtempSync(join(dir, 'filled-'));
@@ -135,10 +137,11 @@ console.log(`\n${NAMES!.toLocaleString('en-US')} names × 3 steps: train ${fmt(w
 const big = rows.get(last)!;
 const m = (k: string): Measure => big[k] as Measure;
 const n = (k: string): number => big[k] as number;
-const cliKeys = ['replay --json', 'replay --csv', 'replay --tensorboard', 'show (cold)', 'show (warm)', 'diff (itself)', 'plot (one metric)', 'show (first, cache filled live)'];
+const cliKeys = ['replay --json', 'replay --csv', 'replay --tensorboard', 'plot (cold: no cache yet)', 'show (cold)', 'show (warm)', 'diff (itself)', 'plot (one metric)', 'show (first, cache filled live)'];
 const targets: Array<[string, boolean]> = [
   ...cliKeys.map((k): [string, boolean] => [`${k} ≤ 10 s and ≤ 500 MB at ${last.toLocaleString('en-US')} steps: ${fmt(m(k))}`, m(k).s <= 10 && m(k).mb <= 500]),
-  [`plot ≤ 3 s: ${m('plot (one metric)').s.toFixed(2)} s`, m('plot (one metric)').s <= 3],
+  [`plot ≤ 3 s, the snapshot cache built (by show or a snapshotCache run): ${m('plot (one metric)').s.toFixed(2)} s`, m('plot (one metric)').s <= 3],
+  [`plot ≤ 3 s, cold (no snapshot cache yet): ${m('plot (cold: no cache yet)').s.toFixed(2)} s`, m('plot (cold: no cache yet)').s <= 3],
   [`snapshot cache ≤ 25% of the log: ${(n('snapshot cache / log') * 100).toFixed(0)}%`, n('snapshot cache / log') <= 0.25],
   [`≤ 16 B per scalar on disk: ${n('bytes per scalar on disk').toFixed(1)}`, n('bytes per scalar on disk') <= 16],
   [`≤ 2 KB of memory per metric name: ${(perName / 1024).toFixed(2)} KB`, perName <= 2048],
