@@ -190,7 +190,7 @@ export function buildProgram(io: CliIO, status: ExitStatus = { code: 0 }): Comma
     .option('--run-a <run>', 'run in the first log (default: the last)')
     .option('--run-b <run>', 'run in the second log (default: the last)')
     .option('--tolerance <t>', 'largest |a − b| still equal', parseNonNegativeNumber('--tolerance'), 0)
-    .option('--include-timing', 'also compare time, data_time, eta_seconds, memory/*')
+    .option('--include-timing', 'also compare time, data_time, rank_data_time, eta_seconds, memory/*')
     .option('--metric <names...>', 'compare only these metrics')
     .action((pathA: string, pathB: string, o: { runA?: string; runB?: string; tolerance: number; includeTiming?: boolean; metric?: string[] }) => {
       const a = openRun(pathA, o.runA);

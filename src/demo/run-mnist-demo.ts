@@ -125,7 +125,7 @@ export async function runMnistDemo(options: MnistDemoOptions = {}): Promise<Mnis
     (events$) => events$.pipe(ofType('step-completed'), every(500), tap((e) => logger.info(`${e.iter + 1} steps done`))),
   );
   const start = options.resume ? await trainer.resumeOrLoad(checkpoints) : 0;
-  if (options.resume) logger.info(start > 0 ? `resuming run "${runName}" at iteration ${start}` : 'nothing to resume: starting a new run');
+  if (options.resume && start < steps) logger.info(start > 0 ? `resuming run "${runName}" at iteration ${start}` : 'nothing to resume: starting a new run');
   if (start < steps) await trainer.train(start, steps);
   else testAccuracy = evaluateAccuracy(model, split.test.images, split.test.labels);
   trainer.dispose();

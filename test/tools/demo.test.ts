@@ -81,6 +81,8 @@ test('npm run demo with a short --steps exits 0; --resume of the finished run sa
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /^run 1 "demo" was already complete at step 12; nothing to train\. /m);
   assert.doesNotMatch(again.stdout, /trained \d+ steps/);
+  // Nor does its log claim a resume that trains nothing.
+  assert.doesNotMatch(again.stdout + again.stderr, /resuming run/);
 });
 
 test('an --out the demo cannot write under is one line and exit 2, not a stack trace', () => {
