@@ -1,60 +1,51 @@
 import { LogFile } from './log-file.js';
 import { replayRun, type ReplayResult } from './replay.js';
 import { SnapshotCache } from './snapshot-cache.js';
+import { BLOCK } from './snapshot-blocks.js';
 
 /**
  * Fills a log's snapshot cache while its run is written, on the commit thread: after a commit
  * that reaches the cache's next interval, it replays what was committed since its last catch-up
  * (from its own read connection, so it sees only committed batches, and through `replayRun`, so
  * the snapshots are exactly what a reader's replay would store) and the replay offers the
- * snapshots. The first `show` of a long run then starts from the last of them.
+ * snapshots. The first `show` of a long run then starts from the last of them. Nothing is opened
+ * before the first interval: a run shorter than that gets no cache file.
  *
  * Never a reason for the run to fail: if the cache cannot be opened or written, it stops.
  *
  * @example
  * ```ts
- * const filler = CacheFiller.open('runs/x.sqlite', 1);
- * filler?.committed(4095); // after the commit of step 4095: snapshot at 4096
- * filler?.close();
+ * const filler = new CacheFiller('runs/x.sqlite', 1);
+ * filler.committed(4095); // after the commit of step 4095: snapshot at 4096
+ * filler.close();
  * ```
  */
 export class CacheFiller {
-  readonly #log: LogFile;
-  readonly #cache: SnapshotCache;
+  readonly #path: string;
   readonly #runId: number;
+  #log: LogFile | null = null;
+  #cache: SnapshotCache | null = null;
   #from: Pick<ReplayResult, 'state' | 'lastSeq'> | undefined;
   /** A catch-up is due once a step at or past this iteration has committed. */
-  #due: number;
+  #due = BLOCK - 1;
   #stopped = false;
 
-  private constructor(log: LogFile, cache: SnapshotCache, runId: number) {
-    this.#log = log;
-    this.#cache = cache;
+  constructor(path: string, runId: number) {
+    this.#path = path;
     this.#runId = runId;
-    this.#due = cache.interval - 1;
-  }
-
-  /** A filler for run `runId` of the log at `path`, or null when its cache cannot be written. */
-  static open(path: string, runId: number): CacheFiller | null {
-    let log: LogFile | undefined;
-    try {
-      log = LogFile.open(path, { readonly: true });
-      const cache = SnapshotCache.open(log);
-      if (cache !== null) return new CacheFiller(log, cache, runId);
-    } catch {
-      // No cache is only slower reads later; the run goes on.
-    }
-    log?.close();
-    return null;
   }
 
   /** After a commit whose last step was `stepIter`: catches up when an interval was crossed. */
   committed(stepIter: number): void {
     if (this.#stopped || stepIter < this.#due) return;
     try {
-      const r = replayRun(this.#log, this.#runId, { cache: this.#cache, from: this.#from });
+      const log = (this.#log ??= LogFile.open(this.#path, { readonly: true }));
+      const cache = (this.#cache ??= SnapshotCache.open(log));
+      // No cache here (a read-only folder): only slower reads later; the run goes on.
+      if (cache === null) return this.close();
+      const r = replayRun(log, this.#runId, { cache, from: this.#from });
       this.#from = { state: r.state, lastSeq: r.lastSeq };
-      this.#due = (Math.floor(r.state.iter / this.#cache.interval) + 1) * this.#cache.interval - 1;
+      this.#due = (Math.floor(r.state.iter / cache.interval) + 1) * cache.interval - 1;
     } catch {
       this.close();
     }
@@ -64,7 +55,7 @@ export class CacheFiller {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#from = undefined;
-    this.#cache.close();
-    this.#log.close();
+    this.#cache?.close();
+    this.#log?.close();
   }
 }

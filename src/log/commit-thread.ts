@@ -89,7 +89,7 @@ function run(observer: CommitObserver | null, fillerClass: typeof CacheFiller | 
   }
   Atomics.store(ctrl, CTRL_READY, 1);
   Atomics.notify(ctrl, CTRL_READY);
-  const filler = fillerClass?.open(data.path, data.runId) ?? null;
+  const filler = fillerClass === null ? null : new fillerClass(data.path, data.runId);
   const insertRewind = db.prepare('INSERT INTO rewinds (run_id, seq, to_iter, to_seq, crc) VALUES (?, ?, ?, ?, ?)');
   const insertName = db.prepare('INSERT INTO metric_names (run_id, id, name, crc) VALUES (?, ?, ?, ?)');
   // The run's extent, apart from the batches (see migrations/004-run-extents.sql).

@@ -58,12 +58,17 @@ test('a replay given an earlier replay goes on from it while its last batch is o
   log.close();
 });
 
-test('a trainer with snapshotCache fills the cache as it goes, with the states a reader’s replay gives; without it no cache file is made', async () => {
+test('a trainer with snapshotCache fills the cache as it goes, with the states a reader’s replay gives; without it, or in a run shorter than an interval, no cache file is made', async () => {
   const dir = tempDir();
   const steps = 3 * BLOCK + 100;
   const plain = join(dir, 'plain.sqlite');
   await new Losses({ log: plain, runName: 'p' }).train(0, 50);
   assert.equal(existsSync(`${plain}.snapshots`), false);
+
+  // Shorter than one interval: nothing to snapshot, and no cache file either.
+  const short = join(dir, 'short.sqlite');
+  await new Losses({ log: short, runName: 's', snapshotCache: true }).train(0, 50);
+  assert.equal(existsSync(`${short}.snapshots`), false);
 
   const path = join(dir, 'filled.sqlite');
   await new Losses({ log: path, runName: 'f', snapshotCache: true }).train(0, steps);
