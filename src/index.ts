@@ -61,6 +61,7 @@ export {
 export { localComm, type Comm } from './engine/comm.js';
 export { launch, type LaunchSpec, type LaunchOptions } from './parallel/launch.js';
 export { GroupComm } from './parallel/group-comm.js';
+export { shardBatches } from './parallel/shard-batches.js';
 export { CommAbortedError, CommMismatchError, CommTimeoutError, RankFailedError } from './parallel/errors.js';
 export { selectBackend, type BackendChoice, type BackendSelection } from './engine/backend.js';
 
